@@ -1,0 +1,51 @@
+/* buf.h - the one growable byte buffer.
+ *
+ * Invariants: data is never NULL after ecl_buf_init (an empty buffer points at a shared static byte),
+ * data[len] is always '\0', the contents may hold embedded NULs, and len never exceeds max (0 = no cap).
+ * A failing append leaves the buffer as it was and returns ECL_ENOMEM; callers that build a long
+ * sequence may instead check ecl_buf_oom() once at the end (the failure is sticky).
+ * Verbs: init sets up without allocating, release frees the contents, clear empties but keeps memory,
+ * detach hands the memory to the caller. */
+#ifndef ECL_BUF_H
+#define ECL_BUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ecl_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    size_t max;
+    bool oom;
+} ecl_buf;
+
+extern uint8_t ecl_buf_empty_[1];
+#define ECL_BUF_INIT {ecl_buf_empty_, 0, 0, 0, false}
+
+void ecl_buf_init(ecl_buf *b, size_t max);
+void ecl_buf_release(ecl_buf *b);
+static inline void ecl_buf_clear(ecl_buf *b)
+{
+    b->len = 0;
+    b->data[0] = 0;
+}
+/* Ensures room for extra more bytes (plus the terminator). */
+int ecl_buf_grow(ecl_buf *b, size_t extra);
+int ecl_buf_append(ecl_buf *b, const void *p, size_t n);
+int ecl_buf_putc(ecl_buf *b, uint8_t c);
+int ecl_buf_puts(ecl_buf *b, const char *s);
+int ecl_buf_printf(ecl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ecl_buf_vprintf(ecl_buf *b, const char *fmt, va_list ap);
+/* Marks len bytes written directly into the spare room after ecl_buf_grow. */
+static inline void ecl_buf_setlen(ecl_buf *b, size_t len)
+{
+    b->len = len;
+    b->data[len] = 0;
+}
+uint8_t *ecl_buf_detach(ecl_buf *b, size_t *len);
+static inline bool ecl_buf_oom(const ecl_buf *b) { return b->oom; }
+
+#endif

@@ -1,0 +1,93 @@
+/* parquet.h - our Parquet writer and reader (flat schemas only).
+ *
+ * Writer: streaming; memory is bounded by one row group. Values come in as ecl_batch (column.h).
+ * Logical types: DATE (INT32), TIMESTAMP(MICROS, isAdjustedToUTC) (INT64), DECIMAL(p,s) in INT32 (p<=9)
+ * or INT64, STRING (BYTE_ARRAY, UTF8). Encodings: RLE_DICTIONARY with fallback to PLAIN when the
+ * dictionary outgrows dict_max_bytes; RLE/bit-packed hybrid definition levels. Data page v1.
+ * Output is a pure function of (schema, rows, options): no wall clock, no addresses, no thread timing.
+ *
+ * Reader: footer, schema, row groups into ecl_batch; PLAIN, RLE_DICTIONARY/PLAIN_DICTIONARY,
+ * DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY; data page v1 and v2; all codecs
+ * below. Refuses nested schemas with ECL_EUNSUPPORTED. Never trusts sizes in the file. */
+#ifndef ECL_PARQUET_H
+#define ECL_PARQUET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "column.h"
+#include "err.h"
+#include "io.h"
+
+typedef enum ecl_codec {
+    ECL_CODEC_NONE,
+    ECL_CODEC_SNAPPY,
+    ECL_CODEC_GZIP,
+    ECL_CODEC_ZSTD,
+} ecl_codec;
+
+const char *ecl_codec_name(ecl_codec c);
+int ecl_codec_parse(const char *name, ecl_codec *c); /* "snappy", "zstd", "gzip", "none"/"uncompressed" */
+
+typedef struct ecl_kv {
+    const char *key;
+    const char *value;
+} ecl_kv;
+
+typedef struct ecl_pq_opts {
+    ecl_codec codec;        /* default SNAPPY */
+    int level;              /* codec level, 0 = codec default */
+    size_t page_bytes;      /* target uncompressed data page size, default 1 MiB */
+    size_t row_group_bytes; /* target uncompressed row group size, default 128 MiB */
+    size_t dict_max_bytes;  /* dictionary page size limit before PLAIN fallback, default 1 MiB */
+    int threads;            /* column compression workers, 0 = online cores (max 8) */
+    const ecl_kv *kv;       /* extra key-value metadata (copied at open) */
+    size_t nkv;
+    bool no_dictionary;     /* force PLAIN everywhere */
+} ecl_pq_opts;
+
+void ecl_pq_opts_default(ecl_pq_opts *o);
+
+typedef struct ecl_pq_writer ecl_pq_writer;
+
+int ecl_pq_writer_open(ecl_pq_writer **w, ecl_out *out, const ecl_schema *schema,
+                       const ecl_pq_opts *opts, ecl_err *e);
+/* Buffers the batch; flushes a row group whenever row_group_bytes is reached. */
+int ecl_pq_writer_write(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e);
+/* Ends the current row group now (no-op when empty). */
+int ecl_pq_writer_flush(ecl_pq_writer *w, ecl_err *e);
+/* Bytes already handed to the output plus the buffered row group's estimated encoded size. */
+uint64_t ecl_pq_writer_bytes(const ecl_pq_writer *w);
+uint64_t ecl_pq_writer_rows(const ecl_pq_writer *w);
+/* Flushes, writes the footer. Does not close the ecl_out. */
+int ecl_pq_writer_finish(ecl_pq_writer *w, ecl_err *e);
+void ecl_pq_writer_free(ecl_pq_writer *w);
+
+typedef struct ecl_pq_stats {
+    bool has_min_max;
+    bool has_null_count;
+    int64_t null_count;
+    /* min/max decoded to the column's physical representation (see column.h) */
+    union { int64_t i; double d; bool b; } min, max;
+    const uint8_t *min_str, *max_str; /* strings: borrowed from the reader */
+    size_t min_len, max_len;
+} ecl_pq_stats;
+
+typedef struct ecl_pq_reader ecl_pq_reader;
+
+int ecl_pq_reader_open(ecl_pq_reader **r, const char *path, ecl_err *e);
+/* Reads from memory the caller keeps alive until ecl_pq_reader_free. */
+int ecl_pq_reader_open_mem(ecl_pq_reader **r, const uint8_t *data, size_t n, ecl_err *e);
+const ecl_schema *ecl_pq_reader_schema(const ecl_pq_reader *r);
+int64_t ecl_pq_reader_num_rows(const ecl_pq_reader *r);
+size_t ecl_pq_reader_num_row_groups(const ecl_pq_reader *r);
+int64_t ecl_pq_reader_row_group_rows(const ecl_pq_reader *r, size_t rg);
+/* Key-value metadata value for key, or NULL. */
+const char *ecl_pq_reader_kv(const ecl_pq_reader *r, const char *key);
+int ecl_pq_reader_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_stats *st);
+/* Appends the row group's rows to out (initialised with ecl_pq_reader_schema). */
+int ecl_pq_reader_read_row_group(ecl_pq_reader *r, size_t rg, ecl_batch *out, ecl_err *e);
+void ecl_pq_reader_free(ecl_pq_reader *r);
+
+#endif
