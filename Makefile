@@ -19,6 +19,8 @@ LIB_SRC  := $(sort $(wildcard lib/*.c lib/*/*.c))
 CLI_SRC  := $(sort $(wildcard src/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
 TEST_SUPPORT := $(sort $(wildcard tests/unit/support/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
@@ -32,8 +34,10 @@ FLIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 AUNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all test run deps unit asan fuzz bench clean check-build
+.PHONY: all test run deps unit asan fuzz tools benchbin bench clean check-build
 all: build/ecomlake
 
 build/obj/%.o: %.c
@@ -89,12 +93,25 @@ build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/libecomlake.a
 	@echo "  BUILD $@"
 	$(Q)$(FUZZCC) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libecomlake.a $(LDLIBS)
 
+# Test tools (tests/tools/*.c) and benchmark drivers (bench/*.c): small programs over the library.
+build/tools/%: build/obj/tests/tools/%.o build/libecomlake.a
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -pthread -o $@ $< build/libecomlake.a $(LDLIBS)
+
+build/bench/%: build/obj/bench/%.o build/libecomlake.a
+	@mkdir -p $(dir $@)
+	@echo "  BUILD $@"
+	$(Q)$(CC) -pthread -o $@ $< build/libecomlake.a $(LDLIBS)
+
+tools: $(TOOL_BIN)
+benchbin: $(BENCH_BIN)
 unit: $(UNIT_BIN)
 asan: $(AUNIT_BIN) build/asan/ecomlake
 fuzz: $(FUZZ_BIN)
 
 # Everything the test command runs, built with warnings as errors.
-check-build: build/ecomlake unit asan fuzz
+check-build: build/ecomlake unit asan fuzz tools
 
 deps:
 	@scripts/install-deps --test
@@ -109,7 +126,7 @@ run:
 	@scripts/main-job
 
 bench: deps
-	@$(MAKE) --no-print-directory -j2 build/ecomlake
+	@$(MAKE) --no-print-directory -j2 build/ecomlake tools benchbin
 	@bench/run-all
 
 clean:
