@@ -29,8 +29,6 @@ extern const cli_cmd cmd_backfill;
 
 enum { MAX_TABLES = 32, MAX_FAILED_LISTED = 50 };
 
-/* Which emitted rows are injected duplicates (so their event ids differ from the original's). */
-#define DUP_SEQ(cur, table, row) ((void)(cur), (void)(table), (void)(row), 0u)
 
 typedef struct bf_cfg {
     const char *dataset, *config, *messiness, *dest, *state, *staging, *batch_id;
@@ -629,7 +627,7 @@ static void *worker(void *arg)
                 dupcap = b[mi].nrows;
             }
             for (size_t row = 0; row < b[mi].nrows; row++)
-                dup[row] = DUP_SEQ(cur, mi, row);
+                dup[row] = ecl_cursor_dup_seq(cur, mi, row);
             if (publish_day(r, k, d, &b[mi], dup, &mc))
                 break; /* recorded in the run; stop this worker */
         }
