@@ -18,6 +18,7 @@ typedef struct ecl_obj_info {
     char md5_hex[33];   /* "" when unknown */
     char sha256_hex[65];/* from object metadata when we set it, "" when unknown */
     char crc32c_b64[13];/* "" when unknown */
+    char etag[80];      /* S3 ETag without quotes (multipart: "md5-of-part-md5s-N"), "" when unknown */
 } ecl_obj_info;
 
 typedef struct ecl_put_opts {
@@ -73,6 +74,9 @@ static inline void ecl_sink_free(ecl_sink *s)
     if (s)
         s->ops->free(s);
 }
+/* Remote sinks (lib/sink_s3.c, lib/sink_gcs.c); ecl_sink_open dispatches to them by scheme. */
+int ecl_sink_open_s3(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
+int ecl_sink_open_gs(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
 /* Is url a remote (non-file) destination? */
 bool ecl_sink_is_remote(const char *url);
 
