@@ -1,0 +1,30 @@
+/* resto_publish.h - commits restaurant windows and reference data to a local lake directory:
+ *   ROOT/csv_sales/YYYY/MM/DD/unit_NNN/window_HHHH/{pedido.csv,item_pedido.csv,_MANIFEST.json,_SUCCESS}
+ *   ROOT/reference_data/{produto,unidade,estado,pais}.csv (+ _MANIFEST.json, _SUCCESS)
+ * Every leaf directory appears complete or not at all, and republishing replaces it. */
+#ifndef ECL_RESTO_PUBLISH_H
+#define ECL_RESTO_PUBLISH_H
+
+#include "resto.h"
+
+typedef struct ecl_resto_pub {
+    const char *root;
+    uint64_t seed;
+    const char *timezone;
+    const ecl_resto_unit *units;
+    int nunits;
+    bool durable; /* fsync files and directories (default true; benchmarks may turn it off) */
+} ecl_resto_pub;
+
+typedef struct ecl_resto_pub_stats {
+    uint64_t orders, items, files, bytes, dirs;
+} ecl_resto_pub_stats;
+
+void ecl_resto_window_path(const char *root, int32_t date, int unit, const ecl_resto_window *w,
+                           char *out, size_t n);
+/* Generates and commits one window for every unit; polls ecl_cancelled() between units. */
+int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_resto_window *w,
+                             ecl_resto_pub_stats *st, ecl_err *e);
+int ecl_resto_publish_reference(const ecl_resto_pub *p, ecl_resto_pub_stats *st, ecl_err *e);
+
+#endif
