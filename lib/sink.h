@@ -74,9 +74,6 @@ static inline void ecl_sink_free(ecl_sink *s)
     if (s)
         s->ops->free(s);
 }
-/* Remote sinks (lib/sink_s3.c, lib/sink_gcs.c); ecl_sink_open dispatches to them by scheme. */
-int ecl_sink_open_s3(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
-int ecl_sink_open_gs(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
 /* Is url a remote (non-file) destination? */
 bool ecl_sink_is_remote(const char *url);
 
