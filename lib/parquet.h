@@ -19,6 +19,10 @@
 #include "column.h"
 #include "err.h"
 #include "io.h"
+#include "version.h"
+
+/* created_by in every file we write: "<application> version <semver> (build <id>)" as readers parse it. */
+#define ECL_PQ_CREATED_BY "ecomlake version " ECL_VERSION " (build " ECL_VERSION ")"
 
 typedef enum ecl_codec {
     ECL_CODEC_NONE,

@@ -76,4 +76,12 @@ static inline void ecl_sink_free(ecl_sink *s)
 /* Is url a remote (non-file) destination? */
 bool ecl_sink_is_remote(const char *url);
 
+/* Scheme back ends, called by ecl_sink_open: the local directory sink (sink_file.c) and the object
+ * stores (s3:// and gs://). */
+int ecl_sink_open_file(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
+int ecl_sink_open_s3(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
+int ecl_sink_open_gs(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);
+/* The local directory of a file sink URL ("file:///x" or a plain path), or NULL for remote URLs. */
+const char *ecl_sink_local_dir(const char *url);
+
 #endif
