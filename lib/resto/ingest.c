@@ -348,6 +348,16 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
         for (int attempt = 1;; attempt++) {
             ecl_err te = ECL_ERR_INIT;
             rc = ecl_wh_begin(r->w, &te);
+            /* SQLite: re-check under the write lock (see commit_batch). */
+            for (int k = 0; k < 4 && !rc && !r->pg; k++) {
+                ecl_wh_entry en;
+                bool found;
+                if (work[k] && !(rc = ecl_wh_ledger_get(r->w, f[k].rel, &en, &found, &te)) && found &&
+                    strcmp(en.sha256, f[k].sha) == 0) {
+                    work[k] = quarantine[k] = false;
+                    r->st->files_skipped++;
+                }
+            }
             for (int k = 0; k < 4 && !rc; k++) {
                 if (!work[k])
                     continue;
@@ -473,6 +483,7 @@ static int prepare_item(run *r, const win_dir *d, work_item *wi, ecl_err *e)
     in.has_items = wi->files[1].present && !wi->files[1].too_big;
     in.items = wi->files[1].data.data;
     in.items_len = wi->files[1].data.len;
+    in.items_unusable = wi->files[1].present && wi->files[1].too_big;
     if (!in.has_orders)
         snprintf(wi->files[0].rel, sizeof wi->files[0].rel, "%s/%s", d->rel, names[0]);
     if (!in.has_items)

@@ -549,7 +549,8 @@ fail:
 }
 
 /* Cross-file rules: duplicates of item ids, orphans, reconciliation, all-or-nothing orders. */
-static int cross_check(const ecl_resto_window_in *in, ecl_resto_window_out *out, bool items_usable)
+static int cross_check(const ecl_resto_window_in *in, ecl_resto_window_out *out, bool items_usable,
+                       bool items_broken)
 {
     ecl_resto_problems *pr = &out->problems;
     size_t no = out->norders, ni = out->nitems;
@@ -597,12 +598,18 @@ static int cross_check(const ecl_resto_window_in *in, ecl_resto_window_out *out,
         if (!it->ok)
             o->item_bad = true;
     }
-    if (items_usable) {
+    if (items_usable || items_broken) {
         for (size_t i = 0; i < no; i++) {
             ecl_resto_order_row *o = &out->orders[i];
             if (!o->ok)
                 continue;
-            if (o->item_bad) {
+            if (items_broken) {
+                o->ok = false;
+                if (ecl_resto_problem_add(pr, in->orders_path, o->line, NULL, "item_rejected",
+                                          "the window's item_pedido.csv is unusable, so order %s cannot "
+                                          "be loaded with its items", o->id))
+                    goto done;
+            } else if (o->item_bad) {
                 o->ok = false;
                 if (ecl_resto_problem_add(pr, in->orders_path, o->line, NULL, "item_rejected",
                                           "order %s has a rejected item, so it is rejected whole", o->id))
@@ -656,7 +663,8 @@ int ecl_resto_validate_window(const ecl_resto_window_in *in, const ecl_resto_ref
     }
     /* Without the companion item file the reconciliation cannot be checked; orders load on their
      * own rules. Without pedido.csv every item is an orphan. */
-    if (cross_check(in, out, in->has_items && items_usable))
+    bool broken = in->items_unusable || (in->has_items && !items_usable);
+    if (cross_check(in, out, in->has_items && items_usable, broken))
         return ecl_err_set(e, ECL_ENOMEM, "out of memory validating a window");
     for (size_t i = 0; i < out->norders; i++)
         out->orders_valid += out->orders[i].ok;

@@ -25,7 +25,8 @@
  *     timestamp_outside_window  Data_Hora_Pedido outside the window named by the path
  *     orphan_item       the item's order is not in the same window's pedido.csv
  *     order_rejected    the item's order was rejected (an order loads with all its items or not at all)
- *     item_rejected     one of the order's items was rejected
+ *     item_rejected     one of the order's items was rejected, or the window's item file exists
+ *                       but is unusable (no header, over the size limit)
  *     field_count       wrong number of fields (truncated line, stray delimiter)
  *     encoding          invalid UTF-8
  *     malformed         other CSV syntax errors (unterminated quote)
@@ -93,6 +94,7 @@ typedef struct ecl_resto_window_in {
     const uint8_t *items;
     size_t items_len;
     bool has_items;
+    bool items_unusable; /* item_pedido.csv exists but cannot be read (over the size limit) */
     const char *timezone; /* for timestamp_outside_window; NULL = America/Sao_Paulo */
 } ecl_resto_window_in;
 
