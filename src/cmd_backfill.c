@@ -6,6 +6,7 @@
  * and messiness, and redoes everything else. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1101,6 +1102,11 @@ static int lock_dest(const char *dir, int *fd)
 
 static int run(int argc, char **argv)
 {
+    /* Every partition allocates and frees writer buffers of a few MB: keep freed memory in the heap
+     * instead of returning it to the kernel and faulting it in again (a third of the CPU time). */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
     bf_cfg cfg = {0};
     int prc = parse_args(&cfg, argc, argv);
     if (prc)
