@@ -1118,14 +1118,25 @@ int ecl_run_hook(const char *cmd, const ecl_hook_ctx *c, ecl_err *e)
 typedef struct size_list {
     const ecl_manifest *m;
     uint8_t *seen; /* per manifest file: 1 = present with the right size */
+    size_t prefix_len;
+    bool extra;    /* an object the manifest does not list (a stale part) */
 } size_list;
 
 static int note_size(const char *key, const ecl_obj_info *info, void *arg)
 {
     size_list *s = arg;
+    const char *base = key + s->prefix_len;
+    if (strcmp(base, ECL_MANIFEST_NAME) == 0 || strcmp(base, ECL_SUCCESS_NAME) == 0)
+        return 0;
+    bool listed = false;
     for (size_t i = 0; i < s->m->nfiles; i++)
-        if (strcmp(s->m->files[i].path, key) == 0 && s->m->files[i].bytes == info->size)
-            s->seen[i] = 1;
+        if (strcmp(s->m->files[i].path, key) == 0) {
+            listed = true;
+            if (s->m->files[i].bytes == info->size)
+                s->seen[i] = 1;
+        }
+    if (!listed)
+        s->extra = true;
     return 0;
 }
 
@@ -1160,17 +1171,27 @@ int ecl_partition_committed(ecl_sink *sink, const char *dir_key, const ecl_part_
         bool match = str_match(x->batch_id, m.batch_id) && str_match(x->config_hash, m.config_hash) &&
                      str_match(x->generator_version, m.generator_version) &&
                      str_match(x->messiness, m.messiness) && (!x->check_seed || x->seed == m.seed);
-        if (match && m.nfiles) {
-            size_list s = {&m, calloc(m.nfiles, 1)};
+        if (match) {
             char prefix[1200];
             snprintf(prefix, sizeof prefix, "%s/", dir_key);
+            size_list s = {&m, calloc(m.nfiles + 1, 1), strlen(prefix), false};
             if (!s.seen)
                 rc = ecl_err_set(e, ECL_ENOMEM, "out of memory checking '%s'", dir_key);
             else
                 rc = sink->ops->list(sink, prefix, note_size, &s, e);
             for (size_t i = 0; !rc && i < m.nfiles; i++)
                 match = match && s.seen[i];
+            match = match && !s.extra;
             free(s.seen);
+            for (size_t i = 0; !rc && match && x->check_hashes && i < m.nfiles; i++) {
+                ecl_obj_info fi;
+                ecl_err fe = ECL_ERR_INIT;
+                int hr = sink->ops->head(sink, m.files[i].path, &fi, &fe);
+                if (hr == ECL_ENOTFOUND || (!hr && strcmp(fi.sha256_hex, m.files[i].sha256) != 0))
+                    match = false;
+                else if (hr)
+                    rc = ecl_err_set(e, (ecl_code)hr, "%s", fe.msg);
+            }
         }
         *ok = !rc && match;
         if (*ok && rows)

@@ -808,7 +808,7 @@ static int plan_resume(bf_run *r, ecl_err *e)
     ecl_part_expect x = {.batch_id = r->batch_id, .config_hash = ecl_model_config_hash(r->model),
                          .generator_version = ecl_model_version(r->model),
                          .messiness = ecl_model_messiness(r->model), .check_seed = true,
-                         .seed = ecl_model_seed(r->model)};
+                         .seed = ecl_model_seed(r->model), .check_hashes = true};
     for (int d = 0; d < r->ndays; d++) {
         char value[11];
         ecl_date_format(r->cfg->start + d, value);
