@@ -367,7 +367,7 @@ static int load_vocab(ld *L, const ecl_ynode *v)
     }
     for (int c = 0; c < k->categories.n; c++)
         if (k->nadj[c] == 0 || k->nnoun[c] == 0) { /* no vocabulary: "<Category> Item" */
-            snprintf(k->adjectives[c][0], EC_NAME, "%s", k->categories.name[c]);
+            memcpy(k->adjectives[c][0], k->categories.name[c], EC_NAME);
             snprintf(k->nouns[c][0], EC_NAME, "Item");
             k->nadj[c] = k->nnoun[c] = 1;
         }
