@@ -30,8 +30,11 @@ typedef struct ecl_csv_dialect {
     bool crlf;               /* writer: "\r\n" line ends (Python csv default); reader accepts both */
     ecl_bool_style bools;    /* writer */
     ecl_ts_style timestamps; /* writer */
+    bool quote_empty;        /* writer: an empty string is written "" so it differs from an empty
+                              * null token (default false: Python csv writes both as nothing) */
 } ecl_csv_dialect;
 
+/* Python csv module defaults: ',', '"', header, null "", CRLF, True/False, isoformat timestamps. */
 void ecl_csv_dialect_default(ecl_csv_dialect *d);
 
 /* Reader */
@@ -42,21 +45,46 @@ typedef struct ecl_csv_field {
     size_t n;
     bool quoted;
     uint32_t col;  /* 1-based column (character) where the field starts */
+    uint64_t line; /* 1-based line where the field starts (records may span lines) */
 } ecl_csv_field;
 
 int ecl_csv_open(ecl_csv_reader **r, const char *path, const ecl_csv_dialect *d, ecl_err *e);
 int ecl_csv_open_mem(ecl_csv_reader **r, const char *name, const uint8_t *data, size_t n,
                      const ecl_csv_dialect *d, ecl_err *e);
 /* Reads the next record. Returns 0 with *nfields set, ECL_ENOTFOUND at end of input, or an error
- * whose message is "FILE:LINE:COL: ...". */
+ * whose message is "FILE:LINE:COL: ...": ECL_EFORMAT for broken syntax (unterminated or stray quote,
+ * invalid UTF-8, a record over 256 MiB) and ECL_EINVAL for a wrong number of fields. After an error
+ * the reader stays usable: the next call resumes after the bad record (after broken syntax, at the
+ * next line), so a caller can report several errors.
+ *
+ * Accepted: RFC 4180 quoting (a field starting with the quote character is quoted; a quote inside
+ * is doubled; delimiters and line breaks inside are data); records end at LF, CRLF or a lone CR, or
+ * at the end of input; a UTF-8 byte order mark at the very start is skipped. Blank lines are skipped,
+ * except in one-column files where they are records with one empty field. */
 int ecl_csv_next(ecl_csv_reader *r, const ecl_csv_field **fields, size_t *nfields, ecl_err *e);
+/* The header row (read at open when the dialect has a header; 0 fields if the input was empty). */
+void ecl_csv_header(const ecl_csv_reader *r, const ecl_csv_field **fields, size_t *nfields);
+/* Number of fields every record must have: 0 (default) = as many as the header or the first record;
+ * SIZE_MAX = any number. */
+void ecl_csv_expect_fields(ecl_csv_reader *r, size_t n);
+/* Bytes of input consumed so far (for progress). */
+uint64_t ecl_csv_bytes_read(const ecl_csv_reader *r);
 /* Line where the last record started (1-based). */
 uint64_t ecl_csv_line(const ecl_csv_reader *r);
 const char *ecl_csv_name(const ecl_csv_reader *r);
 void ecl_csv_free(ecl_csv_reader *r);
 
-/* Parses one field into column c by its type (empty = null per dialect); errors are
- * "FILE:LINE:COL: column 'x': ..." */
+/* Parses one field into column c by its type; errors are "FILE:LINE:COL: column 'x': ..." (ECL_EINVAL)
+ * and leave c unchanged. An unquoted field equal to the dialect's null token is a null (an error in
+ * a non-nullable column); a quoted field is never null. Accepted text per type:
+ *   boolean    true/false in any letter case, 1/0
+ *   int32/64   [+-]digits, range-checked
+ *   double     decimal or exponent notation, inf/infinity/nan (any case, signed); no hex
+ *   decimal    [+-]digits[.digits] read exactly (never via double); at most p-s integer digits;
+ *              fraction digits beyond the scale are accepted only when they are zeros
+ *   date       YYYY-MM-DD, a real calendar date
+ *   timestamp  as ecl_parse_timestamp
+ *   string     any (already UTF-8 checked) */
 int ecl_csv_parse_value(const ecl_csv_reader *r, const ecl_field *f, const ecl_csv_field *fld,
                         const ecl_csv_dialect *d, ecl_column *c, ecl_err *e);
 
@@ -73,5 +101,9 @@ void ecl_format_double(double v, char out[32]);
 /* ISO 8601 timestamp: 'T' or space, optional fraction (up to 9 digits, truncated to micros),
  * optional Z or +HH:MM offset. */
 int ecl_parse_timestamp(const char *s, size_t n, int64_t *micros);
+/* Decimal text -> unscaled value at scale (see ecl_csv_parse_value); ECL_EINVAL with a reason. */
+int ecl_parse_decimal(const char *s, size_t n, int precision, int scale, int64_t *v, const char **why);
+/* Writes v in decimal; returns the length (at most 20). */
+size_t ecl_format_i64(int64_t v, char *out);
 
 #endif

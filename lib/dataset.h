@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "column.h"
 #include "err.h"
 
@@ -87,5 +88,72 @@ int ecl_cursor_open(ecl_cursor **c, ecl_model *m, int32_t start, ecl_err *e);
 int ecl_cursor_step(ecl_cursor *c, bool emit, ecl_batch *out, ecl_mess_counts *counts, ecl_err *e);
 int32_t ecl_cursor_day(const ecl_cursor *c);
 void ecl_cursor_free(ecl_cursor *c);
+
+/* Row-level messiness ground truth: when set, each emitting step appends one JSON object per
+ * injected fault to out (JSON Lines: table, pk, column, kind, original, new; values as JSON strings or
+ * null). The buffer belongs to the caller, who writes it out in day order. */
+void ecl_cursor_set_mess_log(ecl_cursor *c, ecl_buf *out);
+
+/* Duplicate rows (messiness "duplicate"): a duplicated row is emitted again with identical column
+ * values. Publishers derive event_id from (table, primary key); for row `row` of the batch of table
+ * `table` produced by the last emitting step this returns 0 for an original row and n >= 1 for its
+ * n-th duplicate, which publishers add to the event_id payload as "_dup": n so every emitted row has
+ * its own event id. */
+uint32_t ecl_cursor_dup_seq(const ecl_cursor *c, size_t table, size_t row);
+
+/* Adds n faults of (table, column, kind) to c; the strings must outlive c (model-owned literals). */
+int ecl_mess_counts_add(ecl_mess_counts *c, const char *table, const char *column, const char *kind,
+                        uint64_t n);
+/* Count for (table, column, kind), any of which may be NULL meaning "all". */
+uint64_t ecl_mess_counts_get(const ecl_mess_counts *c, const char *table, const char *column,
+                             const char *kind);
+/* Adds every entry of src to dst. */
+int ecl_mess_counts_merge(ecl_mess_counts *dst, const ecl_mess_counts *src);
+
+/* ---- Implementing a model (lib/dataset.c dispatches through these) ----
+ * A model's open function fills the generic fields of ecl_model and sets ops/impl; cursors start with
+ * the ecl_cursor header. */
+typedef struct ecl_model_ops {
+    void (*free)(ecl_model *m);
+    int (*emit_static)(ecl_model *m, size_t table, ecl_batch *out, ecl_err *e);
+    int (*cursor_open)(ecl_cursor **c, ecl_model *m, int32_t start, ecl_err *e);
+    int (*cursor_step)(ecl_cursor *c, bool emit, ecl_batch *out, ecl_mess_counts *counts, ecl_err *e);
+    void (*cursor_free)(ecl_cursor *c);
+} ecl_model_ops;
+
+struct ecl_model {
+    const ecl_model_ops *ops;
+    void *impl;
+    ecl_model_table *tables; /* owned by the model implementation */
+    size_t ntables;
+    int32_t epoch;
+    uint64_t seed;
+    char messiness[16];
+    char config_hash[65];
+    const char *version;
+};
+
+typedef struct ecl_dup_list {
+    size_t *rows;
+    uint32_t *seq;
+    size_t n, cap;
+} ecl_dup_list;
+
+struct ecl_cursor {
+    ecl_model *m;
+    int32_t day;         /* the day the next step emits */
+    ecl_buf *mess_log;   /* NULL = no row-level log */
+    /* duplicate bookkeeping of the last emitting step, per table: rows with dup_seq > 0 */
+    ecl_dup_list *dups;
+};
+
+/* Dataset registry entry: opens the named model into m (generic fields zeroed by the caller). */
+typedef int (*ecl_model_open_fn)(ecl_model *m, const ecl_model_opts *o, ecl_err *e);
+int ecl_ecom_open(ecl_model *m, const ecl_model_opts *o, ecl_err *e);
+/* Helpers for implementations: record a duplicate row for the current step; reset before a step. */
+int ecl_cursor_note_dup(ecl_cursor *c, size_t table, size_t row, uint32_t seq);
+void ecl_cursor_reset_dups(ecl_cursor *c);
+int ecl_cursor_base_init(ecl_cursor *c, ecl_model *m, int32_t day, ecl_err *e);
+void ecl_cursor_base_release(ecl_cursor *c);
 
 #endif
