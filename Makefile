@@ -133,3 +133,6 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# lib/sqlfiles.c embeds the warehouse SQL files (sql/*/*.sql) with .incbin.
+build/obj/lib/sqlfiles.o build/asan/obj/lib/sqlfiles.o build/fuzz/obj/lib/sqlfiles.o: $(wildcard sql/*/*.sql)

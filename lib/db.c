@@ -530,3 +530,40 @@ int ecl_db_query_int(ecl_db *db, const char *sql, int nparams, const char *const
     ecl_stmt_free(st);
     return rc;
 }
+
+int ecl_db_copy_begin(ecl_db *db, const char *copy_sql, ecl_err *e)
+{
+    if (db->kind != ECL_DB_POSTGRES)
+        return ecl_err_set(e, ECL_EUNSUPPORTED, "COPY is only available on PostgreSQL ('%s')", db->name);
+    PGresult *r = PQexec(db->pg, copy_sql);
+    int rc = r && PQresultStatus(r) == PGRES_COPY_IN ? 0 : pg_fail(db, r, e, "COPY failed");
+    PQclear(r);
+    return rc;
+}
+
+int ecl_db_copy_put(ecl_db *db, const void *data, size_t n, ecl_err *e)
+{
+    const char *p = data;
+    while (n > 0) {
+        int chunk = n > (1u << 30) ? 1 << 30 : (int)n;
+        if (PQputCopyData(db->pg, p, chunk) != 1)
+            return pg_fail(db, NULL, e, "COPY data failed");
+        p += chunk;
+        n -= (size_t)chunk;
+    }
+    return 0;
+}
+
+int ecl_db_copy_end(ecl_db *db, ecl_err *e)
+{
+    int rc = 0;
+    if (PQputCopyEnd(db->pg, NULL) != 1)
+        rc = pg_fail(db, NULL, e, "COPY end failed");
+    PGresult *r;
+    while ((r = PQgetResult(db->pg)) != NULL) {
+        if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = pg_fail(db, r, e, "COPY failed");
+        PQclear(r);
+    }
+    return rc;
+}

@@ -25,6 +25,7 @@
 #define ECL_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -90,5 +91,12 @@ int ecl_db_execp(ecl_db *db, const char *sql, int nparams, const char *const *pa
 /* Convenience: the first column of the first row as int64 (*found = false when no row). */
 int ecl_db_query_int(ecl_db *db, const char *sql, int nparams, const char *const *params,
                      int64_t *out, bool *found, ecl_err *e);
+
+/* PostgreSQL bulk load (COPY ... FROM STDIN, text format) for warehouse loads; ECL_EUNSUPPORTED on
+ * SQLite (use a prepared INSERT there). Between begin and end only copy_put may be called. On a put
+ * error the COPY is still open: call ecl_db_copy_end, which then reports the first error. */
+int ecl_db_copy_begin(ecl_db *db, const char *copy_sql, ecl_err *e);
+int ecl_db_copy_put(ecl_db *db, const void *data, size_t n, ecl_err *e);
+int ecl_db_copy_end(ecl_db *db, ecl_err *e);
 
 #endif

@@ -1,17 +1,159 @@
-/* ecomlake ingest - not implemented yet: see the open issues. */
+/* ecomlake ingest - validate landed restaurant files and load them into bronze tables. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/resto/ingest.h"
+#include "../lib/resto/resto.h"
 #include "commands.h"
+
+static const char help[] =
+    "usage: ecomlake ingest --source DIR --warehouse URL [--quarantine DIR] [--max-file-size BYTES]\n"
+    "                       [--timezone ZONE] [--batch N] [--no-reference-check] [--dry-run]\n"
+    "                       [--strict] [--json]\n"
+    "\n"
+    "Validates the restaurant files under DIR (reference_data/*.csv and\n"
+    "csv_sales/YYYY/MM/DD/unit_NNN[/window_HHHH]/{pedido,item_pedido}.csv, as written by 'window'\n"
+    "and 'continuous' or by the original generators) and loads them into the bronze tables orders,\n"
+    "order_items, products, units, states and countries, each with _source_file, _ingest_timestamp\n"
+    "and _ingest_date.\n"
+    "\n"
+    "Validation: the original csv-processor's rules (required columns and fields, numbers, strict\n"
+    "dates, Status domain, duplicate ids within a file) plus the ones it lacked: Tipo_Pedido domain,\n"
+    "no negative money, Qtd >= 1, no fee on Loja Fisica orders, Vlr_Pedido = sum(Qtd * Vlr_Item) +\n"
+    "Taxa_Entrega, units and products exist in the reference tables, rows agree with their\n"
+    "unit/date/window path, items reference orders of the same window, and an order loads with all\n"
+    "its items or not at all. Rejected rows are recorded in ingest_rejects (file, line, column, rule,\n"
+    "message). A file with problems and no valid row, or larger than --max-file-size, is moved to the\n"
+    "quarantine directory with NAME_error.json beside it naming every problem.\n"
+    "\n"
+    "Idempotent: the load ledger (ingest_ledger) keys each file by path and SHA-256. A changed file\n"
+    "replaces its rows in one transaction; an unchanged file is skipped after a hash check, so\n"
+    "re-ingesting everything changes nothing. PostgreSQL loads use COPY. Concurrent runs on one\n"
+    "warehouse are safe (PostgreSQL: advisory lock; SQLite: write transactions and a ledger re-check).\n"
+    "\n"
+    "Options:\n"
+    "  --source DIR            the landed lake root (or ECOMLAKE_SOURCE)\n"
+    "  --warehouse URL         sqlite:PATH, a path, or postgresql://... (or ECOMLAKE_WAREHOUSE)\n"
+    "  --quarantine DIR        where bad files go (default DIR/quarantine)\n"
+    "  --max-file-size BYTES   larger files are quarantined unread (default 10485760, as the original)\n"
+    "  --timezone ZONE         the chain's zone for the order-timestamp rule (default America/Sao_Paulo)\n"
+    "  --batch N               window directories per transaction (default 64)\n"
+    "  --no-reference-check    do not require units/products to exist (no reference data available)\n"
+    "  --dry-run               validate and report only: no writes, no moves\n"
+    "  --strict                exit 3 when any row was rejected or any file quarantined\n"
+    "  --json                  print a JSON summary on stdout\n"
+    "\n"
+    "Examples:\n"
+    "  ecomlake ingest --source output --warehouse sqlite:bronze.db\n"
+    "  ecomlake ingest --source lake --warehouse postgresql://etl@localhost/mrhealth --json\n";
+
+enum { O_SOURCE = 1000, O_WH, O_QUAR, O_MAX, O_TZ, O_BATCH, O_NOREF, O_DRY, O_STRICT, O_JSON };
+
+static int run(int argc, char **argv);
+const cli_cmd cmd_ingest = {"ingest", "validate landed restaurant CSV files and load them into bronze tables",
+                            help, run};
+
+typedef struct prog_ctx {
+    cli_progress *p;
+    uint64_t last_dirs, last_rows, last_bytes;
+} prog_ctx;
+
+static void on_progress(const ecl_resto_ingest_stats *st, uint64_t done, uint64_t total, void *ctx)
+{
+    prog_ctx *pc = ctx;
+    if (!pc->p)
+        pc->p = cli_progress_start("ingest", total, "dirs");
+    if (!pc->p)
+        return;
+    cli_progress_add(pc->p, done - pc->last_dirs, st->rows_loaded - pc->last_rows, st->bytes_read - pc->last_bytes);
+    pc->last_dirs = done;
+    pc->last_rows = st->rows_loaded;
+    pc->last_bytes = st->bytes_read;
+}
 
 static int run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("'ingest' is not implemented yet");
-    return EXIT_FAILURE_;
+    static const struct option longopts[] = {
+        {"source", required_argument, 0, O_SOURCE}, {"warehouse", required_argument, 0, O_WH},
+        {"quarantine", required_argument, 0, O_QUAR}, {"max-file-size", required_argument, 0, O_MAX},
+        {"timezone", required_argument, 0, O_TZ},   {"batch", required_argument, 0, O_BATCH},
+        {"no-reference-check", no_argument, 0, O_NOREF}, {"dry-run", no_argument, 0, O_DRY},
+        {"strict", no_argument, 0, O_STRICT},       {"json", no_argument, 0, O_JSON},
+        {0, 0, 0, 0},
+    };
+    ecl_resto_ingest_opts o = {0};
+    const char *wh = cli_env("WAREHOUSE");
+    o.source = cli_env("SOURCE");
+    o.timezone = "America/Sao_Paulo";
+    bool strict = false, json = false;
+    long v;
+    int c;
+    while ((c = cli_getopt(&cmd_ingest, argc, argv, "", longopts)) != -1) {
+        switch (c) {
+        case 'h': return EXIT_OK;
+        case O_SOURCE: o.source = optarg; break;
+        case O_WH: wh = optarg; break;
+        case O_QUAR: o.quarantine = optarg; break;
+        case O_MAX:
+            if (cli_parse_long(&cmd_ingest, "--max-file-size", optarg, 1, INT64_MAX, &v))
+                return EXIT_USAGE;
+            o.max_file_size = (uint64_t)v;
+            break;
+        case O_TZ: o.timezone = optarg; break;
+        case O_BATCH:
+            if (cli_parse_long(&cmd_ingest, "--batch", optarg, 1, 100000, &v))
+                return EXIT_USAGE;
+            o.batch = (size_t)v;
+            break;
+        case O_NOREF: o.no_reference_check = true; break;
+        case O_DRY: o.dry_run = true; break;
+        case O_STRICT: strict = true; break;
+        case O_JSON: json = true; break;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(&cmd_ingest, "unexpected argument '%s'", argv[optind]);
+    if (!o.source || !*o.source)
+        return cli_usage_error(&cmd_ingest, "--source is required");
+    if (!wh || !*wh)
+        return cli_usage_error(&cmd_ingest, "--warehouse is required");
+    if (strstr(o.source, "://") && strncmp(o.source, "file://", 7) != 0)
+        return cli_usage_error(&cmd_ingest, "--source '%s': only local directories are supported for "
+                               "now (sync the bucket to a directory first)", o.source);
+    if (strncmp(o.source, "file://", 7) == 0)
+        o.source += 7;
+    ecl_err e = ECL_ERR_INIT;
+    if (ecl_tz_check(o.timezone, &e))
+        return cli_usage_error(&cmd_ingest, "--timezone: %s", e.msg);
+    ecl_wh *w;
+    if (ecl_wh_open(&w, wh, &e))
+        return cli_fail(&e);
+    double t0 = cli_now();
+    prog_ctx pc = {NULL, 0, 0, 0};
+    ecl_resto_ingest_stats st;
+    int rc = ecl_resto_ingest(w, &o, &st, on_progress, &pc, &e);
+    cli_progress_finish(pc.p);
+    ecl_wh_close(w);
+    double secs = cli_now() - t0;
+    if (json)
+        printf("{\"status\":\"%s\",\"files_seen\":%llu,\"files_loaded\":%llu,\"files_partial\":%llu,"
+               "\"files_skipped\":%llu,\"files_quarantined\":%llu,\"rows_loaded\":%llu,"
+               "\"rows_rejected\":%llu,\"problems\":%llu,\"bytes_read\":%llu,\"seconds\":%.3f}\n",
+               rc ? "failed" : "ok", (unsigned long long)st.files_seen, (unsigned long long)st.files_loaded,
+               (unsigned long long)st.files_partial, (unsigned long long)st.files_skipped,
+               (unsigned long long)st.files_quarantined, (unsigned long long)st.rows_loaded,
+               (unsigned long long)st.rows_rejected, (unsigned long long)st.problems,
+               (unsigned long long)st.bytes_read, secs);
+    if (rc)
+        return cli_fail(&e);
+    cli_info("%s%llu files: %llu loaded, %llu partial, %llu unchanged, %llu quarantined; %llu rows loaded, "
+             "%llu rejected in %.2fs", o.dry_run ? "dry run: " : "", (unsigned long long)st.files_seen,
+             (unsigned long long)st.files_loaded, (unsigned long long)st.files_partial,
+             (unsigned long long)st.files_skipped, (unsigned long long)st.files_quarantined,
+             (unsigned long long)st.rows_loaded, (unsigned long long)st.rows_rejected, secs);
+    if (strict && (st.rows_rejected || st.files_quarantined))
+        return EXIT_PARTIAL;
+    return EXIT_OK;
 }
-
-const cli_cmd cmd_ingest = {
-    "ingest",
-    "validate landed CSV files and load them into bronze tables (not implemented yet)",
-    "usage: ecomlake ingest\n\nNot implemented yet.\n",
-    run,
-};

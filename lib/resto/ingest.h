@@ -1,0 +1,47 @@
+/* ingest.h - loads landed restaurant files (a lake written by `ecomlake window`/`continuous`, or the
+ * original generators' output) into the bronze warehouse: the csv-processor, done properly.
+ *
+ * Source layout (relative to the source root):
+ *   reference_data/{produto,unidade,estado,pais}.csv
+ *   csv_sales/YYYY/MM/DD/unit_NNN[/window_HHHH]/{pedido,item_pedido}.csv
+ * Hidden entries (temp directories of an unfinished publish) and the quarantine directory are skipped.
+ *
+ * Per window directory the two files are validated together (validate.h). Valid rows replace the
+ * file's previous rows; rejected rows go to ingest_rejects; a file with problems and no valid row (or
+ * over the size limit) is moved to the quarantine directory (csv_sales/ replaced by quarantine/) with
+ * NAME_error.json beside it listing every problem. The load ledger (path + SHA-256) makes re-runs
+ * idempotent and cheap: unchanged files are skipped after hashing. */
+#ifndef ECL_RESTO_INGEST_H
+#define ECL_RESTO_INGEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../err.h"
+#include "../warehouse.h"
+
+typedef struct ecl_resto_ingest_opts {
+    const char *source;      /* local directory */
+    const char *quarantine;  /* NULL = SOURCE/quarantine */
+    uint64_t max_file_size;  /* 0 = 10 MiB, the original's limit */
+    const char *timezone;    /* the chain's zone, for the timestamp rule; NULL = America/Sao_Paulo */
+    size_t batch;            /* window directories per transaction; 0 = 64 */
+    bool dry_run;            /* validate and report, write nothing, move nothing */
+    bool no_reference_check; /* accept unknown units/products (when no reference data exists) */
+    const char *now;         /* _ingest_timestamp text; NULL = wall clock (or SOURCE_DATE_EPOCH) */
+} ecl_resto_ingest_opts;
+
+typedef struct ecl_resto_ingest_stats {
+    uint64_t files_seen, files_loaded, files_partial, files_skipped, files_quarantined;
+    uint64_t rows_loaded, rows_rejected, bytes_read;
+    uint64_t problems;
+} ecl_resto_ingest_stats;
+
+/* Progress callback: called after each batch with the stats so far (may be NULL). */
+typedef void (*ecl_resto_ingest_progress)(const ecl_resto_ingest_stats *st, uint64_t dirs_done,
+                                          uint64_t dirs_total, void *ctx);
+
+int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest_stats *st,
+                     ecl_resto_ingest_progress progress, void *ctx, ecl_err *e);
+
+#endif

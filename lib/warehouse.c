@@ -1,0 +1,441 @@
+/* warehouse.c - bronze tables, load ledger and bulk loads over db.h. */
+#include "warehouse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "sqlfiles.h"
+
+static const char *const orders_cols[] = {"id_unidade", "id_pedido", "tipo_pedido", "data_pedido",
+                                          "vlr_pedido", "endereco_entrega", "taxa_entrega", "status",
+                                          "data_hora_pedido"};
+static const char *const items_cols[] = {"id_pedido", "id_item_pedido", "id_produto", "qtd", "vlr_item",
+                                         "observacao"};
+static const char *const products_cols[] = {"id_produto", "nome_produto"};
+static const char *const units_cols[] = {"id_unidade", "nome_unidade", "id_estado"};
+static const char *const states_cols[] = {"id_estado", "id_pais", "nome_estado"};
+static const char *const countries_cols[] = {"id_pais", "nome_pais"};
+static const char *const rejects_cols[] = {"source_file", "line", "column_name", "rule", "message",
+                                           "_ingest_timestamp"};
+
+static const struct {
+    const char *name;
+    const char *const *cols;
+    size_t ncols;
+    bool lineage;
+} tables[ECL_WH_NTABLES] = {
+    {"orders", orders_cols, 9, true},         {"order_items", items_cols, 6, true},
+    {"products", products_cols, 2, true},     {"units", units_cols, 3, true},
+    {"states", states_cols, 3, true},         {"countries", countries_cols, 2, true},
+    {"ingest_rejects", rejects_cols, 6, false},
+};
+
+/* In-memory ledger: open addressing on the path. */
+typedef struct ledger_slot {
+    char *path;
+    ecl_wh_entry entry;
+} ledger_slot;
+
+struct ecl_wh {
+    ecl_db *db;
+    bool pg;
+    bool locked;
+    ledger_slot *slots;
+    size_t nslots, nused;
+    /* the open load */
+    int load_table;
+    ecl_stmt *ins[ECL_WH_NTABLES];
+    ecl_buf copy;
+    size_t load_ncols;
+};
+
+const char *ecl_wh_table_name(ecl_wh_table t) { return tables[t].name; }
+
+size_t ecl_wh_table_columns(ecl_wh_table t, const char *const **cols)
+{
+    *cols = tables[t].cols;
+    return tables[t].ncols;
+}
+
+ecl_db *ecl_wh_db(ecl_wh *w) { return w->db; }
+
+int ecl_wh_open(ecl_wh **out, const char *url, ecl_err *e)
+{
+    *out = NULL;
+    ecl_wh *w = calloc(1, sizeof *w);
+    if (!w)
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory opening a warehouse");
+    w->load_table = -1;
+    ecl_buf_init(&w->copy, 0);
+    int rc = ecl_db_open(&w->db, url, e);
+    if (!rc) {
+        w->pg = ecl_db_kind_of(w->db) == ECL_DB_POSTGRES;
+        const char *ddl = ecl_sqlfile_get("bronze/create_tables", w->pg ? "postgres" : "sqlite");
+        /* Two processes creating the schema at once can collide on PostgreSQL's catalog even with
+         * IF NOT EXISTS; a transaction-scoped advisory lock orders them. */
+        if (w->pg)
+            rc = ecl_db_exec(w->db, "BEGIN; SELECT pg_advisory_xact_lock(7310135461032950001);", e);
+        if (!rc)
+            rc = ecl_db_exec(w->db, ddl, e);
+        if (w->pg)
+            rc = rc ? (ecl_db_exec(w->db, "ROLLBACK", &(ecl_err)ECL_ERR_INIT), rc)
+                    : ecl_db_exec(w->db, "COMMIT", e);
+    }
+    if (rc) {
+        ecl_wh_close(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+static void ledger_clear(ecl_wh *w)
+{
+    for (size_t i = 0; i < w->nslots; i++)
+        free(w->slots[i].path);
+    free(w->slots);
+    w->slots = NULL;
+    w->nslots = w->nused = 0;
+}
+
+void ecl_wh_close(ecl_wh *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < ECL_WH_NTABLES; i++)
+        ecl_stmt_free(w->ins[i]);
+    if (w->db) {
+        ecl_wh_unlock(w);
+        ecl_db_close(w->db);
+    }
+    ledger_clear(w);
+    ecl_buf_release(&w->copy);
+    free(w);
+}
+
+/* ---- locking ---- */
+
+enum { INGEST_LOCK_KEY = 0x45434c494e47 }; /* "ECLING" */
+
+int ecl_wh_lock(ecl_wh *w, ecl_err *e)
+{
+    if (!w->pg || w->locked)
+        return 0;
+    int64_t got = 0;
+    bool found;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT CASE WHEN pg_try_advisory_lock(%lld) THEN 1 ELSE 0 END",
+             (long long)INGEST_LOCK_KEY);
+    if (ecl_db_query_int(w->db, sql, 0, NULL, &got, &found, e))
+        return e->code;
+    if (!got) {
+        ecl_log(ECL_LOG_INFO, ecl_db_name(w->db), "another ingest is running on this warehouse; waiting");
+        snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%lld)", (long long)INGEST_LOCK_KEY);
+        if (ecl_db_exec(w->db, sql, e))
+            return e->code;
+    }
+    w->locked = true;
+    return 0;
+}
+
+void ecl_wh_unlock(ecl_wh *w)
+{
+    if (!w->pg || !w->locked)
+        return;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)", (long long)INGEST_LOCK_KEY);
+    ecl_err ignore = ECL_ERR_INIT;
+    ecl_db_exec(w->db, sql, &ignore);
+    w->locked = false;
+}
+
+/* ---- ledger ---- */
+
+static uint64_t hash_path(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+static ledger_slot *ledger_find(const ecl_wh *w, const char *path)
+{
+    if (!w->nslots)
+        return NULL;
+    for (size_t h = hash_path(path) & (w->nslots - 1);; h = (h + 1) & (w->nslots - 1)) {
+        if (!w->slots[h].path)
+            return &w->slots[h];
+        if (strcmp(w->slots[h].path, path) == 0)
+            return &w->slots[h];
+    }
+}
+
+static int ledger_insert(ecl_wh *w, const char *path, const ecl_wh_entry *en)
+{
+    if ((w->nused + 1) * 2 > w->nslots) {
+        size_t n = w->nslots ? w->nslots * 2 : 1024;
+        ledger_slot *old = w->slots;
+        size_t oldn = w->nslots;
+        w->slots = calloc(n, sizeof *w->slots);
+        if (!w->slots) {
+            w->slots = old;
+            return ECL_ENOMEM;
+        }
+        w->nslots = n;
+        for (size_t i = 0; i < oldn; i++)
+            if (old[i].path)
+                *ledger_find(w, old[i].path) = old[i];
+        free(old);
+    }
+    ledger_slot *s = ledger_find(w, path);
+    if (!s->path) {
+        if (!(s->path = strdup(path)))
+            return ECL_ENOMEM;
+        w->nused++;
+    }
+    s->entry = *en;
+    return 0;
+}
+
+static void entry_from(ecl_wh_entry *en, const char *sha, int64_t size, const char *status)
+{
+    snprintf(en->sha256, sizeof en->sha256, "%s", sha ? sha : "");
+    en->size = (uint64_t)size;
+    snprintf(en->status, sizeof en->status, "%s", status ? status : "");
+}
+
+int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e)
+{
+    ledger_clear(w);
+    ecl_stmt *st;
+    if (ecl_db_prepare(w->db, &st, "SELECT source_file, sha256, size_bytes, status FROM ingest_ledger", e))
+        return e->code;
+    bool row;
+    int rc;
+    while ((rc = ecl_stmt_next(st, &row, e)) == 0 && row) {
+        ecl_wh_entry en;
+        entry_from(&en, ecl_stmt_text(st, 1), ecl_stmt_int(st, 2), ecl_stmt_text(st, 3));
+        if (ledger_insert(w, ecl_stmt_text(st, 0), &en)) {
+            rc = ecl_err_set(e, ECL_ENOMEM, "out of memory loading the ingest ledger");
+            break;
+        }
+    }
+    ecl_stmt_free(st);
+    return rc;
+}
+
+const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file)
+{
+    ledger_slot *s = ledger_find(w, source_file);
+    return s && s->path ? &s->entry : NULL;
+}
+
+int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e)
+{
+    ecl_stmt *st;
+    *found = false;
+    if (ecl_db_prepare(w->db, &st, "SELECT sha256, size_bytes, status FROM ingest_ledger WHERE source_file = ?", e))
+        return e->code;
+    ecl_stmt_bind_text(st, 1, source_file);
+    bool row;
+    int rc = ecl_stmt_next(st, &row, e);
+    if (!rc && row) {
+        entry_from(out, ecl_stmt_text(st, 0), ecl_stmt_int(st, 1), ecl_stmt_text(st, 2));
+        *found = true;
+    }
+    ecl_stmt_free(st);
+    return rc;
+}
+
+int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, uint64_t size,
+                      const char *status, uint64_t rows_total, uint64_t rows_loaded,
+                      uint64_t rows_rejected, const char *loaded_at, ecl_err *e)
+{
+    char sz[24], rt[24], rl[24], rr[24];
+    snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+    snprintf(rt, sizeof rt, "%llu", (unsigned long long)rows_total);
+    snprintf(rl, sizeof rl, "%llu", (unsigned long long)rows_loaded);
+    snprintf(rr, sizeof rr, "%llu", (unsigned long long)rows_rejected);
+    const char *p[8] = {source_file, sha256, sz, status, rt, rl, rr, loaded_at};
+    /* CAST keeps the parameters typed on PostgreSQL, where they arrive as text. */
+    int rc = ecl_db_execp(w->db,
+                          "INSERT INTO ingest_ledger (source_file, sha256, size_bytes, status, rows_total, "
+                          "rows_loaded, rows_rejected, loaded_at) VALUES (?, ?, CAST(? AS BIGINT), ?, "
+                          "CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?) "
+                          "ON CONFLICT (source_file) DO UPDATE SET sha256 = excluded.sha256, "
+                          "size_bytes = excluded.size_bytes, status = excluded.status, rows_total = "
+                          "excluded.rows_total, rows_loaded = excluded.rows_loaded, rows_rejected = "
+                          "excluded.rows_rejected, loaded_at = excluded.loaded_at",
+                          8, p, NULL, e);
+    if (!rc) {
+        ecl_wh_entry en;
+        entry_from(&en, sha256, (int64_t)size, status);
+        if (ledger_insert(w, source_file, &en))
+            rc = ecl_err_set(e, ECL_ENOMEM, "out of memory updating the ingest ledger");
+    }
+    return rc;
+}
+
+/* ---- transactions and deletes ---- */
+
+int ecl_wh_begin(ecl_wh *w, ecl_err *e) { return ecl_db_begin(w->db, e); }
+int ecl_wh_commit(ecl_wh *w, ecl_err *e) { return ecl_db_commit(w->db, e); }
+void ecl_wh_rollback(ecl_wh *w)
+{
+    if (w->load_table >= 0 && w->pg) {
+        ecl_err ignore = ECL_ERR_INIT;
+        ecl_db_copy_end(w->db, &ignore);
+    }
+    w->load_table = -1;
+    ecl_db_rollback(w->db);
+}
+
+int ecl_wh_delete_source(ecl_wh *w, ecl_wh_table t, const char *source_file, ecl_err *e)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", tables[t].name,
+             t == ECL_WH_REJECTS ? "source_file" : "_source_file");
+    const char *p[1] = {source_file};
+    return ecl_db_execp(w->db, sql, 1, p, NULL, e);
+}
+
+/* ---- bulk loads ---- */
+
+static size_t load_ncols(ecl_wh_table t) { return tables[t].ncols + (tables[t].lineage ? 3 : 0); }
+
+static void col_list(ecl_buf *b, ecl_wh_table t)
+{
+    for (size_t i = 0; i < tables[t].ncols; i++)
+        ecl_buf_printf(b, "%s%s", i ? ", " : "", tables[t].cols[i]);
+    if (tables[t].lineage)
+        ecl_buf_puts(b, ", _source_file, _ingest_timestamp, _ingest_date");
+}
+
+int ecl_wh_load_open(ecl_wh *w, ecl_wh_table t, ecl_err *e)
+{
+    if (w->load_table >= 0)
+        return ecl_err_set(e, ECL_EINVAL, "a load on '%s' is still open", tables[w->load_table].name);
+    ecl_buf sql = ECL_BUF_INIT;
+    ecl_buf_printf(&sql, "%s %s (", w->pg ? "COPY" : "INSERT INTO", tables[t].name);
+    col_list(&sql, t);
+    int rc = 0;
+    if (w->pg) {
+        ecl_buf_puts(&sql, ") FROM STDIN");
+        rc = ecl_buf_oom(&sql) ? ecl_err_set(e, ECL_ENOMEM, "out of memory")
+                               : ecl_db_copy_begin(w->db, (const char *)sql.data, e);
+        ecl_buf_clear(&w->copy);
+    } else if (!w->ins[t]) {
+        ecl_buf_puts(&sql, ") VALUES (");
+        for (size_t i = 0; i < load_ncols(t); i++)
+            ecl_buf_puts(&sql, i ? ", ?" : "?");
+        ecl_buf_puts(&sql, ")");
+        rc = ecl_buf_oom(&sql) ? ecl_err_set(e, ECL_ENOMEM, "out of memory")
+                               : ecl_db_prepare(w->db, &w->ins[t], (const char *)sql.data, e);
+    }
+    ecl_buf_release(&sql);
+    if (!rc) {
+        w->load_table = (int)t;
+        w->load_ncols = load_ncols(t);
+    }
+    return rc;
+}
+
+/* COPY text format: backslash escapes for the four characters that would break a row. */
+static void copy_field(ecl_buf *b, const char *s)
+{
+    if (!s) {
+        ecl_buf_append(b, "\\N", 2);
+        return;
+    }
+    const char *run = s;
+    for (; *s; s++) {
+        const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
+        if (esc) {
+            ecl_buf_append(b, run, (size_t)(s - run));
+            ecl_buf_puts(b, esc);
+            run = s + 1;
+        }
+    }
+    ecl_buf_append(b, run, (size_t)(s - run));
+}
+
+int ecl_wh_load_row(ecl_wh *w, const char *const *vals, ecl_err *e)
+{
+    if (w->load_table < 0)
+        return ecl_err_set(e, ECL_EINVAL, "no load is open");
+    if (w->pg) {
+        for (size_t i = 0; i < w->load_ncols; i++) {
+            if (i)
+                ecl_buf_putc(&w->copy, '\t');
+            copy_field(&w->copy, vals[i]);
+        }
+        ecl_buf_putc(&w->copy, '\n');
+        if (ecl_buf_oom(&w->copy))
+            return ecl_err_set(e, ECL_ENOMEM, "out of memory buffering COPY data");
+        if (w->copy.len >= (1u << 18)) {
+            int rc = ecl_db_copy_put(w->db, w->copy.data, w->copy.len, e);
+            ecl_buf_clear(&w->copy);
+            return rc;
+        }
+        return 0;
+    }
+    ecl_stmt *st = w->ins[w->load_table];
+    ecl_stmt_reset(st);
+    for (size_t i = 0; i < w->load_ncols; i++)
+        if (ecl_stmt_bind_text(st, (int)i + 1, vals[i]))
+            return ecl_err_set(e, ECL_ENOMEM, "out of memory binding a row");
+    return ecl_stmt_run(st, e);
+}
+
+int ecl_wh_load_close(ecl_wh *w, ecl_err *e)
+{
+    if (w->load_table < 0)
+        return 0;
+    int rc = 0;
+    if (w->pg) {
+        if (w->copy.len)
+            rc = ecl_db_copy_put(w->db, w->copy.data, w->copy.len, e);
+        ecl_buf_clear(&w->copy);
+        int rc2 = ecl_db_copy_end(w->db, e);
+        rc = rc ? rc : rc2;
+    }
+    w->load_table = -1;
+    return rc;
+}
+
+int ecl_wh_ref_ids(ecl_wh *w, ecl_wh_table t, int64_t **ids, size_t *n, ecl_err *e)
+{
+    *ids = NULL;
+    *n = 0;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT DISTINCT %s FROM %s ORDER BY 1", tables[t].cols[0], tables[t].name);
+    ecl_stmt *st;
+    if (ecl_db_prepare(w->db, &st, sql, e))
+        return e->code;
+    size_t cap = 0;
+    bool row;
+    int rc;
+    while ((rc = ecl_stmt_next(st, &row, e)) == 0 && row) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            int64_t *v = realloc(*ids, cap * sizeof *v);
+            if (!v) {
+                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory reading reference ids");
+                break;
+            }
+            *ids = v;
+        }
+        (*ids)[(*n)++] = ecl_stmt_int(st, 0);
+    }
+    ecl_stmt_free(st);
+    if (rc) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
+}
