@@ -213,6 +213,21 @@ test('verify finds corrupt, partial, orphaned and missing partitions', () => {
   assert.equal(ok.code, 0, ok.stdout);
   assert.equal(ok.json.ok_count, 8);
   assert.equal(verify(dest, ['--start-date', '2020-01-01', '--end-date', '2020-01-04']).code, 0);
+  const deep = verify(dest, ['--deep']);
+  assert.equal(deep.code, 0, deep.stdout);
+  assert.equal(deep.json.deep, true);
+  // A manifest that lies about row counts (consistently, so it still parses) only --deep can catch.
+  const mpath = join(dest, 'order_items/ingest_dt=2020-01-04/_MANIFEST.json');
+  const original = readFileSync(mpath, 'utf8');
+  const lie = JSON.parse(original);
+  lie.files[0].rows += 1;
+  lie.total_rows += 1;
+  writeFileSync(mpath, JSON.stringify(lie, null, 2));
+  assert.equal(verify(dest).code, 0);
+  const caught = verify(dest, ['--deep']);
+  assert.equal(caught.code, 4);
+  assert.match(caught.json.problems[0].reason, /rows in the file/);
+  writeFileSync(mpath, original);
 
   const part = join(dest, 'orders/ingest_dt=2020-01-02/part-00000.parquet');
   const buf = readFileSync(part);
