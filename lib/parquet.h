@@ -93,5 +93,13 @@ int ecl_pq_reader_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_st
 /* Appends the row group's rows to out (initialised with ecl_pq_reader_schema). */
 int ecl_pq_reader_read_row_group(ecl_pq_reader *r, size_t rg, ecl_batch *out, ecl_err *e);
 void ecl_pq_reader_free(ecl_pq_reader *r);
+/* The file's created_by string, or NULL. */
+const char *ecl_pq_reader_created_by(const ecl_pq_reader *r);
+/* All key-value metadata in file order (value may be NULL). */
+size_t ecl_pq_reader_num_kv(const ecl_pq_reader *r);
+int ecl_pq_reader_kv_at(const ecl_pq_reader *r, size_t i, const char **key, const char **value);
+/* Caps the memory one row group may decode into (default 8 GiB): a file claiming more fails with
+ * ECL_ENOMEM instead of exhausting memory. 0 restores the default. */
+void ecl_pq_reader_set_max_bytes(ecl_pq_reader *r, size_t max);
 
 #endif

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir, duck } from './lib/run.mjs';
 import {
-  pqwrite, duckRows, duckMeta, hypRead, normDuck, normHyp, decimalNumber, expectedStats, sqlStr,
+  pqwrite, pqdump, duckRows, duckMeta, hypRead, normDuck, normHyp, decimalNumber, expectedStats, sqlStr,
   normDouble,
 } from './lib/parquet.mjs';
 
@@ -102,6 +102,28 @@ async function checkWithHyparquet(file, exp) {
   }
 }
 
+// Our reader against the values and statistics our writer says it wrote.
+function checkWithOurReader(file, exp) {
+  const d = pqdump(file);
+  assert.equal(d.code, 0, d.stderr);
+  assert.deepEqual(d.json.schema, exp.schema);
+  assert.deepEqual(d.json.columns, exp.columns);
+  let start = 0;
+  for (const g of d.json.row_groups) {
+    exp.schema.forEach((f, ci) => {
+      const want = expectedStats(f.type, exp.columns[ci], start, start + g.rows);
+      if (f.type === 'string' && want.min !== undefined &&
+          (Buffer.byteLength(want.min) > 4096 || Buffer.byteLength(want.max) > 4096)) {
+        delete want.min;
+        delete want.max;
+      }
+      const got = { ...g.stats[ci] };
+      assert.deepEqual(got, JSON.parse(JSON.stringify(want)), `our stats of ${f.name}`);
+    });
+    start += g.rows;
+  }
+}
+
 for (const codec of CODECS) {
   for (const nulls of [0, 0.25]) {
     test(`our writer -> duckdb + hyparquet: all types, ${codec}, ${nulls ? 'nullable' : 'required'}`, async () => {
@@ -112,6 +134,7 @@ for (const codec of CODECS) {
       assert.ok(new Set(meta.map((m) => m.row_group_id)).size > 1, 'several row groups');
       assert.ok(meta.every((m) => m.compression === (codec === 'none' ? 'UNCOMPRESSED' : codec.toUpperCase())));
       await checkWithHyparquet(file, exp);
+      checkWithOurReader(file, exp);
     });
   }
 }
@@ -130,6 +153,7 @@ test('our writer: dictionary fallback, long strings, all-null and single-row fil
     const exp = pqwrite(['--out', file, '--seed', '5', ...args]);
     await checkWithDuckDB(file, exp);
     await checkWithHyparquet(file, exp);
+    checkWithOurReader(file, exp);
     if (name === 'fallback') {
       const meta = await duckMeta(file);
       assert.ok(meta.some((m) => m.encodings.includes('RLE_DICTIONARY') && m.encodings.includes('PLAIN')),
@@ -146,7 +170,81 @@ test('our writer: random schemas round-trip through duckdb and hyparquet', async
       '--codec', codec, '--page-bytes', '2048', '--rg-bytes', '30000', '--batch', String(97 + seed)]);
     await checkWithDuckDB(file, exp);
     await checkWithHyparquet(file, exp);
+    checkWithOurReader(file, exp);
+    // and back: DuckDB rewrites our file, our reader reads DuckDB's file
+    const again = join(dir, `random-${seed}-duck.parquet`);
+    await duck(`COPY (select * from read_parquet(${sqlStr(file)})) TO ${sqlStr(again)} (FORMAT parquet, COMPRESSION ${codec === 'none' ? 'uncompressed' : codec}, ROW_GROUP_SIZE 150${seed % 2 ? ', PARQUET_VERSION v2' : ''})`);
+    const d = pqdump(again);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(d.json.columns, exp.columns, `our reader on duckdb's copy, seed ${seed}`);
   }
+});
+
+// A DuckDB table of many types with nulls, dictionary-friendly and unique columns.
+const DUCK_TABLE = `select i::INTEGER as a, (i * 1000003)::BIGINT as b, i % 7 = 0 as c, i / 3.0::DOUBLE as d,
+  'str' || (i % 13) as e, case when i % 5 = 0 then null else 'x' || i || '-ü' end as f,
+  DATE '1960-01-01' + (i % 20000)::INTEGER as g,
+  TIMESTAMPTZ '1969-12-31 00:00:00+00' + to_microseconds(i * 1234567) as h,
+  ((i * 7 - 50000) / 100)::DECIMAL(9,2) as j, (i * -123456789)::DECIMAL(18,3) as k,
+  (i % 100)::TINYINT as l, (i % 100)::FLOAT as m, case when i % 3 = 0 then null else i end as n,
+  TIMESTAMP '2020-01-01' + to_microseconds(i) as o, i::UINTEGER as p, (i % 3)::SMALLINT as q,
+  case when i % 2 = 0 then null else ((i % 600) * 1.5)::DECIMAL(4,1) end as r
+  from range(0, 12000) t(i)`;
+
+const DUCK_AS_OURS = {
+  INTEGER: 'int32', BIGINT: 'int64', BOOLEAN: 'boolean', DOUBLE: 'double', VARCHAR: 'string', DATE: 'date',
+  'TIMESTAMP WITH TIME ZONE': 'timestamp', TIMESTAMP: 'timestamp', TINYINT: 'int32', SMALLINT: 'int32',
+  FLOAT: 'double', UINTEGER: 'int64',
+};
+
+for (const [label, opts] of [
+  ['defaults', ''],
+  ['zstd, small row groups', ', COMPRESSION zstd, ROW_GROUP_SIZE 2500'],
+  ['gzip, v2 pages', ', COMPRESSION gzip, PARQUET_VERSION v2'],
+  ['uncompressed, v2, small row groups', ', COMPRESSION uncompressed, PARQUET_VERSION v2, ROW_GROUP_SIZE 3000'],
+  ['snappy, v1', ', COMPRESSION snappy, PARQUET_VERSION v1, ROW_GROUP_SIZE 5000'],
+]) {
+  test(`duckdb writer (${label}) -> our reader`, async () => {
+    const file = join(dir, `duck-${label.replace(/\W+/g, '-')}.parquet`);
+    await duck(`COPY (${DUCK_TABLE}) TO ${sqlStr(file)} (FORMAT parquet${opts})`);
+    const d = pqdump(file);
+    assert.equal(d.code, 0, d.stderr);
+    const desc = await duck(`describe select * from read_parquet(${sqlStr(file)})`);
+    const rows = await duckRows(file);
+    assert.equal(d.json.rows, rows.length);
+    desc.forEach((col, ci) => {
+      const f = d.json.schema[ci];
+      assert.equal(f.name, col.column_name);
+      const want = col.column_type.startsWith('DECIMAL') ? 'decimal' : DUCK_AS_OURS[col.column_type];
+      assert.equal(f.type, want, `type of ${f.name}`);
+      assert.deepEqual(d.json.columns[ci], rows.map((r) => normDuck(want, r[f.name])), `values of ${f.name}`);
+    });
+    const meta = await duckMeta(file);
+    assert.equal(d.json.row_groups.length, new Set(meta.map((m) => m.row_group_id)).size);
+    for (const m of meta) {
+      const st = d.json.row_groups[Number(m.row_group_id)].stats[Number(m.column_id)];
+      assert.equal(st.null_count, Number(m.stats_null_count), `null count ${m.path_in_schema}`);
+    }
+  });
+}
+
+test('our reader refuses nested DuckDB files and reads flat ones with odd types', async () => {
+  const nested = join(dir, 'nested.parquet');
+  await duck(`COPY (select [1, 2] as l, {'a': 1} as s) TO ${sqlStr(nested)} (FORMAT parquet)`);
+  const d = pqdump(nested);
+  assert.equal(d.code, 1);
+  assert.match(d.stderr, /only flat schemas are supported/);
+  const odd = join(dir, 'odd.parquet');
+  await duck(`COPY (select '6ba7b810-9dad-11d1-80b4-00c04fd430c8'::UUID as u, 'blob'::BLOB as bl,
+    12345678901234.5678::DECIMAL(18,4) as big, -0.5::DECIMAL(38,1)::DECIMAL(18,1) as neg) TO ${sqlStr(odd)} (FORMAT parquet)`);
+  const o = pqdump(odd);
+  assert.equal(o.code, 0, o.stderr);
+  assert.deepEqual(o.json.columns, [['6ba7b810-9dad-11d1-80b4-00c04fd430c8'], ['blob'], ['123456789012345678'], ['-5']]);
+  const wide = join(dir, 'wide.parquet');
+  await duck(`COPY (select 1::DECIMAL(30,2) as w) TO ${sqlStr(wide)} (FORMAT parquet)`);
+  const w = pqdump(wide);
+  assert.equal(w.code, 1);
+  assert.match(w.stderr, /wider than 18 digits/);
 });
 
 test('our writer: key-value metadata, created_by, identical bytes for any thread count', async () => {
