@@ -454,8 +454,10 @@ static int attempt(ecl_http *h, const ecl_http_req *r, bool auth_retry, ecl_http
     return 0;
 }
 
-int ecl_http_do(ecl_http *h, const ecl_http_req *r, ecl_http_resp *resp, ecl_err *e)
+int ecl_http_do(ecl_http *h, const ecl_http_req *req, ecl_http_resp *resp, ecl_err *e)
 {
+    ecl_http_req cur = *req;
+    ecl_http_req *r = &cur;
     double t0 = mono_now();
     int retry = 0;
     bool auth_retry = false;
@@ -521,5 +523,12 @@ int ecl_http_do(ecl_http *h, const ecl_http_req *r, ecl_http_resp *resp, ecl_err
                 ra_s >= 0 ? " (Retry-After)" : "", reason);
         if (!nap(delay))
             return ecl_err_set(e, ECL_EINTR, "interrupted while waiting to retry %s '%s'", r->method, subj);
+        if (r->before_retry) {
+            int br = r->before_retry(r->retry_ctx, r, e);
+            if (br == 1)
+                return 0;
+            if (br)
+                return br;
+        }
     }
 }

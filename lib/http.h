@@ -89,6 +89,11 @@ typedef struct ecl_http_req {
     const char *subject;   /* what the request concerns, for logs (an object key) */
     bool refresh_on_401;   /* one immediate retry with auth_retry=true after a 401 */
     size_t max_body;       /* cap on the response body kept (0 = 64 MiB) */
+    /* Called before each retry with the request about to be re-sent (its body range may be moved,
+     * e.g. to where a GCS session says it stands). Returns 0 to retry, 1 to stop and report success
+     * (the callback has what it needs), or an error code. */
+    int (*before_retry)(void *ctx, struct ecl_http_req *r, ecl_err *e);
+    void *retry_ctx;
 } ecl_http_req;
 
 /* Performs r with retries. Returns 0 with the final response (any status that is not transient;

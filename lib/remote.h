@@ -35,6 +35,11 @@ int ecl_sink_digest(ecl_sink *s, const char *path, const void *mem, size_t n, ec
  * no comparable checksum the answer is false. */
 bool ecl_sink_matches(const ecl_obj_info *remote, const ecl_local_digest *local);
 
+/* The start of every remote put: digests the bytes, checks them against the manifest's sha256 when
+ * given, and with skip_if_same asks the sink (head) whether the remote copy already matches. */
+int ecl_remote_prepare(ecl_sink *s, const char *path, const void *mem, size_t n, const char *key,
+                       const ecl_put_opts *o, ecl_local_digest *d, bool *skip, ecl_err *e);
+
 typedef struct ecl_sink_stats {
     long retries;
     long requests;

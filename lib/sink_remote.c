@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -255,4 +256,26 @@ void ecl_sink_get_stats(ecl_sink *s, ecl_sink_stats *st)
     st->retries = ecl_http_retries(rb->http);
     st->requests = rb->requests;
     st->bytes_sent = rb->bytes_sent;
+}
+
+int ecl_remote_prepare(ecl_sink *s, const char *path, const void *mem, size_t n, const char *key,
+                       const ecl_put_opts *o, ecl_local_digest *d, bool *skip, ecl_err *e)
+{
+    *skip = false;
+    int rc = ecl_sink_digest(s, path, mem, n, d, e);
+    if (rc)
+        return rc;
+    if (o && o->sha256_hex && o->sha256_hex[0] && strcasecmp(o->sha256_hex, d->sha256_hex))
+        return ecl_err_set(e, ECL_EMISMATCH, "'%s' has sha256 %s, its manifest says %s", path ? path : key,
+                           d->sha256_hex, o->sha256_hex);
+    if (o && o->skip_if_same) {
+        ecl_obj_info info;
+        ecl_err he = ECL_ERR_INIT;
+        int hr = s->ops->head(s, key, &info, &he);
+        if (hr == 0 && ecl_sink_matches(&info, d))
+            *skip = true;
+        else if (hr && hr != ECL_ENOTFOUND)
+            return ecl_err_set(e, he.code, "%s", he.msg);
+    }
+    return 0;
 }

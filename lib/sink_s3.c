@@ -1028,22 +1028,11 @@ static int put_common(s3_sink *s, const char *key, const body_src *b, size_t mem
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     long r0 = ecl_http_retries(s->rb.http);
     ecl_local_digest d;
-    int rc = ecl_sink_digest(&s->rb.base, b->path, b->mem, memlen, &d, e);
-    if (!rc && o && o->sha256_hex && o->sha256_hex[0] && strcasecmp(o->sha256_hex, d.sha256_hex))
-        rc = ecl_err_set(e, ECL_EMISMATCH, "'%s' has sha256 %s, its manifest says %s", b->path ? b->path : key,
-                         d.sha256_hex, o->sha256_hex);
-    if (!rc && o && o->skip_if_same) {
-        ecl_obj_info info;
-        ecl_err he = ECL_ERR_INIT;
-        int hr = head_full(s, fk, &info, &he);
-        if (hr == 0 && ecl_sink_matches(&info, &d)) {
-            res->skipped = true;
-            goto out;
-        }
-        if (hr && hr != ECL_ENOTFOUND) {
-            ecl_err_set(e, he.code, "%s", he.msg);
-            rc = hr;
-        }
+    bool skip = false;
+    int rc = ecl_remote_prepare(&s->rb.base, b->path, b->mem, memlen, key, o, &d, &skip, e);
+    if (!rc && skip) {
+        res->skipped = true;
+        goto out;
     }
     if (!rc) {
         bool mp = d.size > s->rb.cfg.threshold;

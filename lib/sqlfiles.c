@@ -16,9 +16,28 @@
     extern const char sym[]
 
 ECL_SQL_EMBED(sql_bronze_create, "sql/bronze/create_tables.sql");
+ECL_SQL_EMBED(sql_silver_cal_lite, "sql/silver/00_calendar_base.sqlite.sql");
+ECL_SQL_EMBED(sql_silver_cal_pg, "sql/silver/00_calendar_base.postgres.sql");
+ECL_SQL_EMBED(sql_silver_cal, "sql/silver/01_calendar.sql");
+ECL_SQL_EMBED(sql_silver_ref, "sql/silver/02_reference.sql");
+ECL_SQL_EMBED(sql_silver_orders, "sql/silver/03_orders.sql");
+ECL_SQL_EMBED(sql_silver_items, "sql/silver/04_order_items.sql");
+ECL_SQL_EMBED(sql_gold_dims, "sql/gold/01_dimensions.sql");
+ECL_SQL_EMBED(sql_gold_facts, "sql/gold/02_facts.sql");
+ECL_SQL_EMBED(sql_gold_aggs, "sql/gold/03_aggregations.sql");
 
+/* In execution order within each layer. */
 static const ecl_sqlfile files[] = {
     {"bronze/create_tables", NULL, sql_bronze_create},
+    {"silver/00_calendar_base", "sqlite", sql_silver_cal_lite},
+    {"silver/00_calendar_base", "postgres", sql_silver_cal_pg},
+    {"silver/01_calendar", NULL, sql_silver_cal},
+    {"silver/02_reference", NULL, sql_silver_ref},
+    {"silver/03_orders", NULL, sql_silver_orders},
+    {"silver/04_order_items", NULL, sql_silver_items},
+    {"gold/01_dimensions", NULL, sql_gold_dims},
+    {"gold/02_facts", NULL, sql_gold_facts},
+    {"gold/03_aggregations", NULL, sql_gold_aggs},
 };
 
 const char *ecl_sqlfile_get(const char *name, const char *dialect)

@@ -439,3 +439,55 @@ int ecl_wh_ref_ids(ecl_wh *w, ecl_wh_table t, int64_t **ids, size_t *n, ecl_err 
     }
     return rc;
 }
+
+/* ---- silver and gold builds ---- */
+
+static const char *const silver_tables[] = {"silver_calendar", "silver_products", "silver_countries",
+                                            "silver_states", "silver_units", "silver_orders",
+                                            "silver_order_items", NULL};
+static const char *const gold_tables[] = {"gold_dim_date", "gold_dim_product", "gold_dim_unit",
+                                          "gold_dim_geography", "gold_fact_sales",
+                                          "gold_fact_order_items", "gold_agg_daily_sales",
+                                          "gold_agg_unit_performance", "gold_agg_product_performance",
+                                          NULL};
+
+const char *const *ecl_wh_layer_tables(const char *layer)
+{
+    return strcmp(layer, "silver") == 0 ? silver_tables : strcmp(layer, "gold") == 0 ? gold_tables : NULL;
+}
+
+static int run_layer(ecl_wh *w, const char *layer, ecl_err *e)
+{
+    const char *steps[32];
+    size_t n = ecl_sqlfile_steps(layer, steps, 32);
+    const char *dialect = w->pg ? "postgres" : "sqlite";
+    for (size_t i = 0; i < n; i++) {
+        const char *sql = ecl_sqlfile_get(steps[i], dialect);
+        if (!sql)
+            return ecl_err_set(e, ECL_EINVAL, "no %s variant of sql step '%s'", dialect, steps[i]);
+        ecl_log(ECL_LOG_DEBUG, steps[i], "running on %s", ecl_db_name(w->db));
+        if (ecl_db_exec(w->db, sql, e)) {
+            ecl_err_prefix(e, "build step '%s'", steps[i]);
+            return e->code;
+        }
+    }
+    return 0;
+}
+
+int ecl_wh_build(ecl_wh *w, const char *layer, ecl_err *e)
+{
+    bool silver = strcmp(layer, "silver") == 0 || strcmp(layer, "all") == 0;
+    bool gold = strcmp(layer, "gold") == 0 || strcmp(layer, "all") == 0;
+    if (!silver && !gold)
+        return ecl_err_set(e, ECL_EINVAL, "unknown layer '%s' (silver, gold or all)", layer);
+    if (ecl_db_begin(w->db, e))
+        return e->code;
+    int rc = silver ? run_layer(w, "silver", e) : 0;
+    if (!rc && gold)
+        rc = run_layer(w, "gold", e);
+    if (!rc)
+        rc = ecl_db_commit(w->db, e);
+    else
+        ecl_db_rollback(w->db);
+    return rc;
+}

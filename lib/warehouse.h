@@ -84,4 +84,11 @@ int ecl_wh_load_close(ecl_wh *w, ecl_err *e);
 /* Sorted distinct ids of a reference column ("units" -> id_unidade, "products" -> id_produto). */
 int ecl_wh_ref_ids(ecl_wh *w, ecl_wh_table t, int64_t **ids, size_t *n, ecl_err *e);
 
+/* Builds the silver and/or gold layer (layer: "silver", "gold" or "all") by running the embedded
+ * sql/ files for this engine in order, all in one transaction: readers see the old layer or the new
+ * one. Each step is logged at debug level. */
+int ecl_wh_build(ecl_wh *w, const char *layer, ecl_err *e);
+/* Table names a layer's build creates (NULL-terminated). */
+const char *const *ecl_wh_layer_tables(const char *layer);
+
 #endif

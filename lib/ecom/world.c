@@ -504,13 +504,17 @@ static int draw_return_delay(const ec_knobs *k, ecl_rng *r)
     return 1;
 }
 
+/* The tier with the highest threshold at or below spend (the lowest tier if none is reached). */
 static int tier_of_spend(const ec_knobs *k, int64_t spend)
 {
-    int best = 1;
-    for (int t = 1; t <= k->ntier; t++)
-        if (spend >= k->tier_threshold[t] && k->tier_threshold[t] >= k->tier_threshold[best])
+    int best = -1, lowest = 1;
+    for (int t = 1; t <= k->ntier; t++) {
+        if (k->tier_threshold[t] < k->tier_threshold[lowest])
+            lowest = t;
+        if (spend >= k->tier_threshold[t] && (best < 0 || k->tier_threshold[t] >= k->tier_threshold[best]))
             best = t;
-    return best;
+    }
+    return best < 0 ? lowest : best;
 }
 
 static int clv_of_spend(const ec_knobs *k, int64_t spend)

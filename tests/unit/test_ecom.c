@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../lib/dataset.h"
 #include "../../lib/hash.h"
+#include "../../lib/log.h"
 
 enum { CUST, PROD, CART, CITEM, ORD, OITEM, RET, RITEM, NT };
 
@@ -402,12 +404,117 @@ static void qa_invariants(void **state)
     ecl_model_free(m);
 }
 
+static ecl_model *open_config(const char *path, ecl_err *e)
+{
+    ecl_model_opts o = {.dataset = "ecom", .config_path = path};
+    ecl_model *m = NULL;
+    if (ecl_model_open(&m, &o, e))
+        return NULL;
+    return m;
+}
+
+static void write_tmp(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char g_warnings[4096];
+
+static void capture(ecl_level level, const char *subject, const char *msg, void *ctx)
+{
+    (void)subject, (void)ctx;
+    if (level >= ECL_LOG_WARN) {
+        strncat(g_warnings, msg, sizeof g_warnings - strlen(g_warnings) - 2);
+        strcat(g_warnings, "\n");
+    }
+}
+
+/* The shipped configs/ecom.yaml is exactly the compiled-in defaults; the hash ignores layout. */
+static void shipped_config_is_default(void **state)
+{
+    (void)state;
+    ecl_err e = ECL_ERR_INIT;
+    ecl_model *d = open_model(NULL, 0);
+    ecl_model *f = open_config("configs/ecom.yaml", &e);
+    if (!f)
+        fail_msg("%s", e.msg);
+    assert_string_equal(ecl_model_config_hash(d), ecl_model_config_hash(f));
+    /* same knobs in another layout and order: same hash; one knob changed: another hash */
+    char path[] = "/tmp/ecl-ecom-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_tmp(path, "parameters:\n  clv_spend_thresholds: {Low: 0, High: 750, Medium: 250}\n"
+                    "  conversion_rate: 0.120\n");
+    ecl_model *g = open_config(path, &e);
+    assert_non_null(g);
+    assert_string_equal(ecl_model_config_hash(d), ecl_model_config_hash(g));
+    write_tmp(path, "parameters:\n  conversion_rate: 0.13\n");
+    ecl_model *h = open_config(path, &e);
+    assert_non_null(h);
+    assert_string_not_equal(ecl_model_config_hash(d), ecl_model_config_hash(h));
+    unlink(path);
+    ecl_model_free(d);
+    ecl_model_free(f);
+    ecl_model_free(g);
+    ecl_model_free(h);
+}
+
+static void config_errors_point_at_the_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"parameters:\n  conversion_rate: 1.3\n", ":2:20: key 'parameters.conversion_rate': expected a number between 0 and 1"},
+        {"parameters:\n  return_rate_by_signup_channel: {Tiktok: 0.3}\n", ":2:35: key 'parameters.return_rate_by_signup_channel.Tiktok': unknown signup channel 'Tiktok'"},
+        {"world:\n  epoch: 2021-02-30\n", ":2:10: key 'world.epoch'"},
+        {"parameters:\n  order_channel_distribution: {Web: 0.5, Phone: 0.2}\n", "must sum to 1"},
+        {"parameters:\n  cart_behavior_by_tier: {Gold: {item_count_range: [9, 2]}}\n", "min 9 is above max 2"},
+        {"parameters:\n  loyalty_distribution_by_channel: {Website: [1, 2]}\n", "expected 4 weights"},
+        {"parameters: [1, 2]\n", "key 'parameters'"},
+        {"messiness:\n  heavy_mess: {typo: -0.1}\n", "key 'messiness.heavy_mess.typo'"},
+        {"parameters:\n  conversion_rate: 0.9\n  first_purchase_conversion_boost: {Phone: 1.5}\n", "exceeds 1"},
+    };
+    char path[] = "/tmp/ecl-ecom-cfg-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_tmp(path, cases[i].text);
+        ecl_err e = ECL_ERR_INIT;
+        ecl_model *m = open_config(path, &e);
+        assert_null(m);
+        assert_int_equal(e.code, ECL_ECONFIG);
+        if (!strstr(e.msg, cases[i].want))
+            fail_msg("case %zu: '%s' does not contain '%s'", i, e.msg, cases[i].want);
+    }
+    /* unknown keys and ignored original keys warn, naming file:line:col */
+    write_tmp(path, "parameters:\n  convertion_rate: 0.1\n  order_days_back: 30\ntables: []\n");
+    g_warnings[0] = 0;
+    ecl_log_set_hook(capture, NULL, ECL_LOG_DEBUG);
+    ecl_err e = ECL_ERR_INIT;
+    ecl_model *m = open_config(path, &e);
+    ecl_log_set_hook(NULL, NULL, ECL_LOG_WARN);
+    assert_non_null(m);
+    assert_non_null(strstr(g_warnings, ":2:3: unknown key 'parameters.convertion_rate'"));
+    assert_non_null(strstr(g_warnings, ":3:20: key 'parameters.order_days_back' is ignored"));
+    assert_non_null(strstr(g_warnings, "key 'tables' is ignored"));
+    ecl_model_free(m);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(contract),
         cmocka_unit_test(same_day_any_start),
         cmocka_unit_test(qa_invariants),
+        cmocka_unit_test(shipped_config_is_default),
+        cmocka_unit_test(config_errors_point_at_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
