@@ -84,7 +84,9 @@ int ecl_model_emit_static(ecl_model *m, size_t table, ecl_batch *out, ecl_err *e
 int ecl_cursor_open(ecl_cursor **c, ecl_model *m, int32_t start, ecl_err *e);
 /* Emits the cursor's current day into out[0..ntables-1] (batches initialised with each table's
  * schema; static tables are left untouched), adds the day's injected faults to counts (may be NULL),
- * and advances one day. emit = false only advances (cheap seek). */
+ * and advances one day. emit = false only advances (cheap seek). Rows are appended after whatever
+ * the batches already hold (callers normally clear them first); ecl_cursor_dup_seq row numbers are
+ * positions in the batch. */
 int ecl_cursor_step(ecl_cursor *c, bool emit, ecl_batch *out, ecl_mess_counts *counts, ecl_err *e);
 int32_t ecl_cursor_day(const ecl_cursor *c);
 void ecl_cursor_free(ecl_cursor *c);
