@@ -28,7 +28,8 @@ static const char help[] =
     "run with different ones.\n"
     "\n"
     "Options:\n"
-    "  --output-dir DIR    lake root (default 'output'); --dest accepts a path or file:// URL\n"
+    "  --output-dir DIR    lake root (default 'output')\n"
+    "  --dest URL          s3://bucket/prefix, gs://bucket/prefix or file:// (needs --state)\n"
     "  --timezone ZONE     the chain's time zone from the tz database (default America/Sao_Paulo)\n"
     "  --units N           restaurant units (default 50)\n"
     "  --seed N            random seed (default 0)\n"
@@ -130,24 +131,37 @@ static int run(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(&cmd_continuous, "unexpected argument '%s'", argv[optind]);
     char root[4096];
-    if (resto_cli_root(&cmd_continuous, out, dest, root, sizeof root))
-        return EXIT_USAGE;
+    ecl_sink *sink = NULL;
+    int src = resto_cli_root(&cmd_continuous, out, dest, root, sizeof root, &sink);
+    if (src)
+        return src < 0 ? EXIT_USAGE : src;
+    if (sink && !o.state_url) {
+        ecl_sink_free(sink);
+        return cli_usage_error(&cmd_continuous, "--dest %s needs --state (where the schedule's state lives)", root);
+    }
     o.root = root;
+    o.sink = sink;
     ecl_err e = ECL_ERR_INIT;
-    if (ecl_tz_check(o.timezone, &e))
+    if (ecl_tz_check(o.timezone, &e)) {
+        ecl_sink_free(sink);
         return cli_usage_error(&cmd_continuous, "--timezone: %s", e.msg);
+    }
     /* The clock: --now fixes the starting instant, real time advances it. */
     int64_t base = (int64_t)time(NULL);
     if (now_s) {
         int64_t us;
-        if (ecl_parse_timestamp(now_s, strlen(now_s), &us))
+        if (ecl_parse_timestamp(now_s, strlen(now_s), &us)) {
+            ecl_sink_free(sink);
             return cli_usage_error(&cmd_continuous, "--now: '%s' is not an ISO 8601 timestamp", now_s);
+        }
         base = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     }
     int64_t mono0 = monotonic_s();
     ecl_resto_cont *sched;
-    if (ecl_resto_cont_open(&sched, &o, base, &e))
+    if (ecl_resto_cont_open(&sched, &o, base, &e)) {
+        ecl_sink_free(sink);
         return cli_fail(&e);
+    }
     char start[11];
     ecl_date_format(ecl_resto_cont_start_date(sched), start);
     ecl_log(ECL_LOG_INFO, "continuous", "schedule from %s, %d units, zone %s, lake '%s'%s", start, o.units,
@@ -191,6 +205,7 @@ static int run(int argc, char **argv)
         }
     }
     ecl_resto_cont_close(sched);
+    ecl_sink_free(sink);
     if (rc == EXIT_OK && ecl_cancelled())
         ecl_cancel_flag = 0; /* a clean stop between windows is a success */
     return rc;

@@ -111,9 +111,11 @@ int ecl_resto_cont_open(ecl_resto_cont **out, const ecl_resto_cont_opts *o, int6
     char url[4200];
     if (o->state_url)
         snprintf(url, sizeof url, "%s", o->state_url);
+    else if (o->sink)
+        return free(c), ecl_err_set(e, ECL_EINVAL, "a remote destination needs an explicit state (--state)");
     else
         snprintf(url, sizeof url, "sqlite:%s/.ecomlake-continuous.db", c->root);
-    int rc = ecl_mkdirs(c->root, e);
+    int rc = o->sink ? 0 : ecl_mkdirs(c->root, e);
     if (!rc)
         rc = ecl_resto_units(o->units, &c->units, e);
     if (!rc)
@@ -176,7 +178,8 @@ static int publish_one(ecl_resto_cont *c, int32_t date, const ecl_resto_window *
     bool yes;
     int rc = is_published(c, ds, w->tag, &yes, e);
     if (!rc && !yes) {
-        ecl_resto_pub p = {c->root, c->o.seed, c->zone, c->units, c->o.units, c->o.durable};
+        ecl_resto_pub p = {.root = c->root, .sink = c->o.sink, .seed = c->o.seed, .timezone = c->zone,
+                           .units = c->units, .nunits = c->o.units, .durable = c->o.durable};
         memset(&ev->stats, 0, sizeof ev->stats);
         if (!c->reference_done) {
             rc = ecl_resto_publish_reference(&p, NULL, e);

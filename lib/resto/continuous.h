@@ -22,7 +22,8 @@
 typedef struct ecl_resto_cont ecl_resto_cont;
 
 typedef struct ecl_resto_cont_opts {
-    const char *root;      /* lake root */
+    const char *root;      /* lake root (a URL, for messages, when sink is set) */
+    ecl_sink *sink;        /* NULL = local files under root; else object storage (state_url needed) */
     const char *state_url; /* db.h URL of the state; NULL = sqlite:ROOT/.ecomlake-continuous.db */
     const char *timezone;  /* NULL = America/Sao_Paulo */
     int units;
