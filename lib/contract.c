@@ -38,9 +38,10 @@ static int load_csv(ecl_contract *c, const ecl_ynode *csv, ecl_err *e)
         return ecl_y_error(csv, e, "the quote and the delimiter must differ (both are '%c')", d->quote);
     if (ecl_y_opt_bool(csv, "header", true, &d->header, e))
         return ECL_ECONFIG;
-    /* `null:` left empty means the empty string, like `null: ""` */
+    /* The token is taken as written: `null: NULL` means the text NULL (YAML would read a null),
+     * and `null:` left empty means the empty string, like `null: ""`. */
     n = ecl_y_get(csv, "null");
-    if (n && !ecl_y_is_null(n)) {
+    if (n && n->len) {
         if (!ecl_y_is_scalar(n))
             return ecl_y_error(n, e, "expected the null token as a string");
         if (memchr(n->str, '\n', n->len) || memchr(n->str, '\r', n->len) || memchr(n->str, d->delimiter, n->len) ||

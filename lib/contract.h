@@ -8,9 +8,9 @@
  *       - {name: amount, type: "decimal(12,2)"}
  *
  * csv keys (all optional): delimiter (one byte; default ","), quote (one byte; default '"'), header
- * (default true), null (the null token; default ""), line_ending (crlf|lf; default crlf),
- * booleans (python -> True/False, lower -> true/false; default python), timestamps (iso, iso_micros,
- * space, space_micros; default iso), quote_empty (write empty strings as "" so they differ from an
+ * (default true), null (the null token, taken as written: `null: NULL` is the text NULL; default ""),
+ * line_ending (crlf|lf; default crlf), booleans (python -> True/False, lower -> true/false; default
+ * python), timestamps (iso, iso_micros, space, space_micros; default iso), quote_empty (write empty strings as "" so they differ from an
  * empty null token; default true). Column keys: name, type, nullable (default true), description.
  * Types: string, int32, int64, double, boolean, date, timestamp, decimal(p,s) with 1 <= p <= 18
  * (aliases: int, bigint, bool, float64). Unknown keys are warnings (ecl_log WARN with file:line:col);

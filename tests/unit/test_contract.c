@@ -76,6 +76,15 @@ static void dialect_keys(void **state)
     assert_int_equal(c.csv.timestamps, ECL_TS_SPACE_MICROS);
     assert_int_equal(c.schema.fields[0].precision, 18);
     ecl_contract_release(&c);
+    /* the null token is taken as written, even when YAML would read it as null */
+    y = "csv: {null: NULL}\ncolumns: [{name: x, type: int32}]\n";
+    assert_int_equal(ecl_contract_load_mem(&c, "c.yaml", y, strlen(y), &e), 0);
+    assert_string_equal(c.csv.null_token, "NULL");
+    ecl_contract_release(&c);
+    y = "csv: {null: }\ncolumns: [{name: x, type: int32}]\n";
+    assert_int_equal(ecl_contract_load_mem(&c, "c.yaml", y, strlen(y), &e), 0);
+    assert_string_equal(c.csv.null_token, "");
+    ecl_contract_release(&c);
 }
 
 static void fails(const char *y, const char *want)
