@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,11 +227,55 @@ static int rm_tree(const char *dir, ecl_err *e)
     return 0;
 }
 
+/* SHA-256 of short keys, one per row: fetch the algorithm once and reuse a context, which is several
+ * times faster than the one-shot helpers (they look the algorithm up on every call). */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+typedef struct row_hasher {
+    EVP_MD_CTX *ctx;
+} row_hasher;
+
+static int row_hasher_init(row_hasher *h)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    h->ctx = sha256_md ? EVP_MD_CTX_new() : NULL;
+    return h->ctx ? 0 : ECL_ENOMEM;
+}
+
+static void row_hash(row_hasher *h, const void *p, size_t n, uint8_t d[32])
+{
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex2(h->ctx, sha256_md, NULL) && EVP_DigestUpdate(h->ctx, p, n) &&
+        EVP_DigestFinal_ex(h->ctx, d, &len))
+        return;
+    SHA256(p, n, d); /* not expected; keeps the result defined */
+}
+
+static void row_hasher_release(row_hasher *h) { EVP_MD_CTX_free(h->ctx); }
+
 void ecl_event_id(const char *key, size_t n, char out[33])
 {
     uint8_t d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)key, n, d);
     ecl_hex(d, 16, out);
+}
+
+/* Appends the decimal form of v (the hot path of primary keys: no printf). */
+static int put_int(ecl_buf *b, int64_t v)
+{
+    char tmp[24];
+    int i = 24;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--i] = '-';
+    return ecl_buf_append(b, tmp + i, (size_t)(24 - i));
 }
 
 /* Appends the text form of row i of column c (primary key parts, partition values). */
@@ -251,11 +297,11 @@ static int value_text(const ecl_column *c, size_t i, ecl_buf *b)
         return ecl_buf_puts(b, d);
     }
     case ECL_T_INT32:
-        return ecl_buf_printf(b, "%d", ecl_col_i32(c, i));
+        return put_int(b, ecl_col_i32(c, i));
     case ECL_T_DOUBLE:
         return ecl_buf_printf(b, "%.17g", ecl_col_f64(c, i));
     default:
-        return ecl_buf_printf(b, "%lld", (long long)ecl_col_i64(c, i));
+        return put_int(b, ecl_col_i64(c, i));
     }
 }
 
@@ -316,10 +362,12 @@ static int build_lineage(const ecl_publisher *p, const pub_table *pt, const ecl_
     for (int k = 0; !rc && k < 3; k++)
         rc = ecl_col_reserve(&lin[k], n);
     dupset ds = {0};
-    if (!rc)
-        rc = dupset_init(&ds, n);
-    ecl_buf key = ECL_BUF_INIT;
+    row_hasher rh = {0};
     size_t blen = strlen(p->batch_id);
+    if (!rc)
+        rc = dupset_init(&ds, n) || row_hasher_init(&rh) || ecl_buf_grow(&lin[0].bytes, n * blen) ||
+             ecl_buf_grow(&lin[2].bytes, n * 32);
+    ecl_buf key = ECL_BUF_INIT;
     for (size_t i = 0; !rc && i < n; i++) {
         rc = ecl_col_push_str(&lin[0], p->batch_id, blen) || ecl_col_push_i64(&lin[1], p->o.ingestion_ts);
         ecl_buf_clear(&key);
@@ -329,7 +377,7 @@ static int build_lineage(const ecl_publisher *p, const pub_table *pt, const ecl_
         if (rc)
             break;
         uint8_t d[SHA256_DIGEST_LENGTH];
-        SHA256(key.data, key.len, d);
+        row_hash(&rh, key.data, key.len, d);
         uint64_t h;
         memcpy(&h, d, sizeof h);
         uint32_t seen = dupset_bump(&ds, h);
@@ -337,15 +385,16 @@ static int build_lineage(const ecl_publisher *p, const pub_table *pt, const ecl_
             seen = dup_seq[i];
         char id[33];
         if (seen) {
-            if ((rc = ecl_buf_printf(&key, "|#%u", seen)))
+            if ((rc = ecl_buf_puts(&key, "|#")) || (rc = put_int(&key, seen)))
                 break;
-            SHA256(key.data, key.len, d);
+            row_hash(&rh, key.data, key.len, d);
         }
         ecl_hex(d, 16, id);
         rc = ecl_col_push_str(&lin[2], id, 32);
     }
     ecl_buf_release(&key);
     dupset_release(&ds);
+    row_hasher_release(&rh);
     if (rc) {
         for (int k = 0; k < 3; k++)
             column_release(&lin[k]);
@@ -1069,14 +1118,25 @@ int ecl_run_hook(const char *cmd, const ecl_hook_ctx *c, ecl_err *e)
 typedef struct size_list {
     const ecl_manifest *m;
     uint8_t *seen; /* per manifest file: 1 = present with the right size */
+    size_t prefix_len;
+    bool extra;    /* an object the manifest does not list (a stale part) */
 } size_list;
 
 static int note_size(const char *key, const ecl_obj_info *info, void *arg)
 {
     size_list *s = arg;
+    const char *base = key + s->prefix_len;
+    if (strcmp(base, ECL_MANIFEST_NAME) == 0 || strcmp(base, ECL_SUCCESS_NAME) == 0)
+        return 0;
+    bool listed = false;
     for (size_t i = 0; i < s->m->nfiles; i++)
-        if (strcmp(s->m->files[i].path, key) == 0 && s->m->files[i].bytes == info->size)
-            s->seen[i] = 1;
+        if (strcmp(s->m->files[i].path, key) == 0) {
+            listed = true;
+            if (s->m->files[i].bytes == info->size)
+                s->seen[i] = 1;
+        }
+    if (!listed)
+        s->extra = true;
     return 0;
 }
 
@@ -1111,17 +1171,27 @@ int ecl_partition_committed(ecl_sink *sink, const char *dir_key, const ecl_part_
         bool match = str_match(x->batch_id, m.batch_id) && str_match(x->config_hash, m.config_hash) &&
                      str_match(x->generator_version, m.generator_version) &&
                      str_match(x->messiness, m.messiness) && (!x->check_seed || x->seed == m.seed);
-        if (match && m.nfiles) {
-            size_list s = {&m, calloc(m.nfiles, 1)};
+        if (match) {
             char prefix[1200];
             snprintf(prefix, sizeof prefix, "%s/", dir_key);
+            size_list s = {&m, calloc(m.nfiles + 1, 1), strlen(prefix), false};
             if (!s.seen)
                 rc = ecl_err_set(e, ECL_ENOMEM, "out of memory checking '%s'", dir_key);
             else
                 rc = sink->ops->list(sink, prefix, note_size, &s, e);
             for (size_t i = 0; !rc && i < m.nfiles; i++)
                 match = match && s.seen[i];
+            match = match && !s.extra;
             free(s.seen);
+            for (size_t i = 0; !rc && match && x->check_hashes && i < m.nfiles; i++) {
+                ecl_obj_info fi;
+                ecl_err fe = ECL_ERR_INIT;
+                int hr = sink->ops->head(sink, m.files[i].path, &fi, &fe);
+                if (hr == ECL_ENOTFOUND || (!hr && strcmp(fi.sha256_hex, m.files[i].sha256) != 0))
+                    match = false;
+                else if (hr)
+                    rc = ecl_err_set(e, (ecl_code)hr, "%s", fe.msg);
+            }
         }
         *ok = !rc && match;
         if (*ok && rows)

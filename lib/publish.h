@@ -161,11 +161,12 @@ typedef struct ecl_part_expect {
     const char *messiness;         /* NULL = any */
     bool check_seed;
     uint64_t seed;
+    bool check_hashes; /* also hash every file and compare with the manifest (reads all the data) */
 } ecl_part_expect;
 
 /* Is dir_key ("<table>/<partition>") committed in the sink: _SUCCESS present, a manifest that
- * parses and matches `expect`, and every listed file present with its listed size (no hashing:
- * this is the cheap check a resume uses; `verify` hashes). *ok tells; *rows gets the manifest's
+ * parses and matches `expect`, and every listed file present with its listed size (and SHA-256 when
+ * expect->check_hashes). *ok tells; *rows gets the manifest's
  * total (when ok). Errors are only for failures to look (I/O, network). */
 int ecl_partition_committed(ecl_sink *sink, const char *dir_key, const ecl_part_expect *expect,
                             bool *ok, uint64_t *rows, uint64_t *bytes, ecl_err *e);

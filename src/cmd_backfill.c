@@ -6,6 +6,7 @@
  * and messiness, and redoes everything else. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -807,7 +808,7 @@ static int plan_resume(bf_run *r, ecl_err *e)
     ecl_part_expect x = {.batch_id = r->batch_id, .config_hash = ecl_model_config_hash(r->model),
                          .generator_version = ecl_model_version(r->model),
                          .messiness = ecl_model_messiness(r->model), .check_seed = true,
-                         .seed = ecl_model_seed(r->model)};
+                         .seed = ecl_model_seed(r->model), .check_hashes = true};
     for (int d = 0; d < r->ndays; d++) {
         char value[11];
         ecl_date_format(r->cfg->start + d, value);
@@ -1101,6 +1102,11 @@ static int lock_dest(const char *dir, int *fd)
 
 static int run(int argc, char **argv)
 {
+    /* Every partition allocates and frees writer buffers of a few MB: keep freed memory in the heap
+     * instead of returning it to the kernel and faulting it in again (a third of the CPU time). */
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 64 << 20);
     bf_cfg cfg = {0};
     int prc = parse_args(&cfg, argc, argv);
     if (prc)

@@ -133,12 +133,6 @@ static void note_day(vstate *v, const char *table, const char *key, int32_t day)
     t->days[t->n++] = day;
 }
 
-/* The Parquet reader behind --deep is built separately; until it is linked in, --deep refuses. */
-#ifndef ECL_VERIFY_DEEP
-#define ECL_VERIFY_DEEP 0
-#endif
-
-#if ECL_VERIFY_DEEP
 /* Compares a column's statistics with the values actually read. */
 static int check_stats(const ecl_pq_reader *r, size_t rg, size_t col, const ecl_column *c, size_t n,
                        char *why, size_t whylen)
@@ -249,15 +243,6 @@ static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file 
     ecl_pq_reader_free(r);
     return bad;
 }
-#else
-static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file *f, const ecl_buf *data,
-                      char *why, size_t whylen)
-{
-    (void)v, (void)m, (void)f, (void)data;
-    snprintf(why, whylen, "deep check unavailable");
-    return -1;
-}
-#endif
 
 /* Checks one partition directory given its sorted objects [a, b). */
 static int check_partition(vstate *v, const char *dir, const obj *objs, size_t a, size_t b, ecl_err *e)
@@ -461,10 +446,6 @@ static int run(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(&cmd_verify, "unexpected argument '%s'", argv[optind]);
-    if (v.deep && !ECL_VERIFY_DEEP) {
-        cli_error("--deep is not available yet: this build has no Parquet reader");
-        return EXIT_FAILURE_;
-    }
     if (!dest)
         return cli_usage_error(&cmd_verify, "--dest is required (the lake to check)");
     if (have_start != have_end)
