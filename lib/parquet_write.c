@@ -39,13 +39,20 @@ typedef struct pq_stat {
     size_t sminl, smaxl;
 } pq_stat;
 
+/* Open addressing with linear probing. A slot holds the key (fixed-width values) or the 64-bit hash
+ * (strings) next to the entry number, so a probe touches one cache line. */
+typedef struct pq_slot {
+    uint64_t key;
+    uint32_t id1; /* entry + 1, 0 = empty */
+    uint32_t pad;
+} pq_slot;
+
 typedef struct pq_dict {
-    uint32_t *slots; /* entry + 1, 0 = empty */
-    size_t cap;      /* power of two */
+    pq_slot *slots;
+    size_t cap; /* power of two */
     int shift;
-    uint64_t *keys; /* fixed-width entries (bit patterns) */
+    uint64_t *keys; /* fixed-width entries (bit patterns), or string hashes */
     uint32_t *soff, *slen;
-    uint32_t *shash;
     size_t ecap;
     ecl_buf sbytes;
     size_t count;
@@ -92,6 +99,7 @@ struct ecl_pq_writer {
     char *kvstore;
     pq_col *cols;
     size_t ncols;
+    size_t *order; /* columns in the order workers take them: strings (the slowest) first */
     size_t fixed_row_bytes; /* size estimate of one row's fixed-width part */
     size_t acc_rows;
     uint64_t acc_bytes;
@@ -308,7 +316,6 @@ static void dict_free(pq_dict *d)
     free(d->keys);
     free(d->soff);
     free(d->slen);
-    free(d->shash);
     ecl_buf_release(&d->sbytes);
     memset(d, 0, sizeof *d);
 }
@@ -333,6 +340,9 @@ static int dict_reset(pq_dict *d)
 static int dict_grow_entries(pq_dict *d, bool str)
 {
     size_t ncap = d->ecap ? d->ecap * 2 : 1024;
+    uint64_t *k = realloc(d->keys, ncap * sizeof *k);
+    if (k)
+        d->keys = k;
     if (str) {
         uint32_t *a = realloc(d->soff, ncap * sizeof *a);
         if (a)
@@ -340,37 +350,30 @@ static int dict_grow_entries(pq_dict *d, bool str)
         uint32_t *b = realloc(d->slen, ncap * sizeof *b);
         if (b)
             d->slen = b;
-        uint32_t *c = realloc(d->shash, ncap * sizeof *c);
-        if (c)
-            d->shash = c;
-        if (!a || !b || !c)
+        if (!a || !b)
             return ECL_ENOMEM;
-    } else {
-        uint64_t *k = realloc(d->keys, ncap * sizeof *k);
-        if (!k)
-            return ECL_ENOMEM;
-        d->keys = k;
     }
+    if (!k)
+        return ECL_ENOMEM;
     d->ecap = ncap;
     return 0;
 }
 
 /* Doubles the slot table and reinserts every entry. */
-static int dict_rehash(pq_dict *d, bool str)
+static int dict_rehash(pq_dict *d)
 {
     size_t ncap = d->cap * 2;
-    uint32_t *s = calloc(ncap, sizeof *s);
+    pq_slot *s = calloc(ncap, sizeof *s);
     if (!s)
         return ECL_ENOMEM;
     int shift = d->shift - 1;
     size_t mask = ncap - 1;
     for (size_t i = 0; i < d->count; i++) {
-        uint64_t h = str ? mix64(d->shash[i] | ((uint64_t)d->slen[i] << 32))
-                         : mix64(d->keys[i]);
-        size_t pos = (size_t)(h >> shift);
-        while (s[pos])
+        size_t pos = (size_t)(mix64(d->keys[i]) >> shift);
+        while (s[pos].id1)
             pos = (pos + 1) & mask;
-        s[pos] = (uint32_t)i + 1;
+        s[pos].key = d->keys[i];
+        s[pos].id1 = (uint32_t)i + 1;
     }
     free(d->slots);
     d->slots = s;
@@ -416,12 +419,12 @@ dict_build_fixed(pq_col *c, const pq_view *v, size_t max, size_t *nidx, enum kin
         size_t pos = (size_t)(mix64(key) >> d->shift);
         uint32_t id;
         for (;;) {
-            uint32_t s = d->slots[pos];
-            if (!s) {
+            pq_slot *s = &d->slots[pos];
+            if (!s->id1) {
                 if (d->plain_bytes + width > max)
                     goto done;
                 if ((d->count + 1) * 2 > d->cap) {
-                    if (dict_rehash(d, false)) {
+                    if (dict_rehash(d)) {
                         *rc = ECL_ENOMEM;
                         goto done;
                     }
@@ -435,12 +438,13 @@ dict_build_fixed(pq_col *c, const pq_view *v, size_t max, size_t *nidx, enum kin
                 }
                 id = (uint32_t)d->count++;
                 d->keys[id] = key;
-                d->slots[pos] = id + 1;
+                s->key = key;
+                s->id1 = id + 1;
                 d->plain_bytes += width;
                 break;
             }
-            if (d->keys[s - 1] == key) {
-                id = s - 1;
+            if (s->key == key) {
+                id = s->id1 - 1;
                 break;
             }
             pos = (pos + 1) & mask;
@@ -463,22 +467,21 @@ static size_t dict_build_str(pq_col *c, const pq_view *v, size_t max, size_t *ni
             continue;
         const uint8_t *p = v->bytes + v->offs[r];
         size_t len = (size_t)(v->offs[r + 1] - v->offs[r]);
-        uint32_t h32 = (uint32_t)str_hash(p, len);
-        uint64_t hk = h32 | ((uint64_t)len << 32);
-        size_t pos = (size_t)(mix64(hk) >> d->shift);
+        uint64_t h = str_hash(p, len);
+        size_t pos = (size_t)(mix64(h) >> d->shift);
         uint32_t id;
         for (;;) {
-            uint32_t s = d->slots[pos];
-            if (!s) {
+            pq_slot *s = &d->slots[pos];
+            if (!s->id1) {
                 if (d->plain_bytes + 4 + len > max || len > UINT32_MAX)
                     goto done;
                 if ((d->count + 1) * 2 > d->cap) {
-                    if (dict_rehash(d, true)) {
+                    if (dict_rehash(d)) {
                         *rc = ECL_ENOMEM;
                         goto done;
                     }
                     mask = d->cap - 1;
-                    pos = (size_t)(mix64(hk) >> d->shift);
+                    pos = (size_t)(mix64(h) >> d->shift);
                     continue;
                 }
                 if (d->count == d->ecap && dict_grow_entries(d, true)) {
@@ -486,22 +489,24 @@ static size_t dict_build_str(pq_col *c, const pq_view *v, size_t max, size_t *ni
                     goto done;
                 }
                 id = (uint32_t)d->count++;
+                d->keys[id] = h;
                 d->soff[id] = (uint32_t)d->sbytes.len;
                 d->slen[id] = (uint32_t)len;
-                d->shash[id] = h32;
                 if (ecl_buf_append(&d->sbytes, p, len)) {
                     *rc = ECL_ENOMEM;
                     goto done;
                 }
-                d->slots[pos] = id + 1;
+                s->key = h;
+                s->id1 = id + 1;
                 d->plain_bytes += 4 + len;
                 break;
             }
-            uint32_t e = s - 1;
-            if (d->shash[e] == h32 && d->slen[e] == len &&
-                memcmp(d->sbytes.data + d->soff[e], p, len) == 0) {
-                id = e;
-                break;
+            if (s->key == h) {
+                uint32_t e = s->id1 - 1;
+                if (d->slen[e] == len && memcmp(d->sbytes.data + d->soff[e], p, len) == 0) {
+                    id = e;
+                    break;
+                }
             }
             pos = (pos + 1) & mask;
         }
@@ -933,6 +938,7 @@ void ecl_pq_writer_free(ecl_pq_writer *w)
     for (size_t i = 0; i < w->ncols; i++)
         col_release(&w->cols[i]);
     free(w->cols);
+    free(w->order);
     free(w->kv);
     free(w->kvstore);
     ecl_buf_release(&w->rgmeta);
@@ -996,7 +1002,8 @@ int ecl_pq_writer_open(ecl_pq_writer **wp, ecl_out *out, const ecl_schema *schem
     w->kvstore = malloc(kvbytes + 1);
     w->ncols = schema->nfields;
     w->cols = calloc(w->ncols, sizeof *w->cols);
-    if (rc || !w->kv || !w->kvstore || !w->cols) {
+    w->order = calloc(w->ncols, sizeof *w->order);
+    if (rc || !w->kv || !w->kvstore || !w->cols || !w->order) {
         ecl_pq_writer_free(w);
         return ecl_err_set(e, ECL_ENOMEM, "out of memory opening a parquet writer");
     }
@@ -1035,6 +1042,11 @@ int ecl_pq_writer_open(ecl_pq_writer **wp, ecl_out *out, const ecl_schema *schem
         int64_t zero = 0;
         ecl_buf_append(&c->acc.offs, &zero, sizeof zero);
     }
+    size_t no = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < w->ncols; i++)
+            if ((w->cols[i].k == K_STR) == (pass == 0))
+                w->order[no++] = i;
     if ((rc = ecl_out_write(out, PQ_MAGIC, 4, e))) {
         ecl_pq_writer_free(w);
         return rc;
@@ -1048,15 +1060,18 @@ int ecl_pq_writer_open(ecl_pq_writer **wp, ecl_out *out, const ecl_schema *schem
 typedef struct pq_job {
     ecl_pq_writer *w;
     const pq_view *views;
+    const size_t *order;
     atomic_size_t next;
 } pq_job;
 
 static void *encode_worker(void *arg)
 {
     pq_job *j = arg;
-    size_t i;
-    while ((i = atomic_fetch_add(&j->next, 1)) < j->w->ncols)
+    size_t k;
+    while ((k = atomic_fetch_add(&j->next, 1)) < j->w->ncols) {
+        size_t i = j->order[k];
         encode_chunk(&j->w->cols[i], &j->views[i], &j->w->o);
+    }
     return NULL;
 }
 
@@ -1121,7 +1136,7 @@ static int write_row_group(ecl_pq_writer *w, const pq_view *views, size_t nrows,
         w->cols[i].rc = 0;
         ecl_err_clear(&w->cols[i].err);
     }
-    pq_job job = {.w = w, .views = views};
+    pq_job job = {.w = w, .views = views, .order = w->order};
     atomic_init(&job.next, 0);
     size_t nt = (size_t)w->nthreads;
     if (nt > w->ncols)
