@@ -1035,6 +1035,49 @@ static size_t fmt_decimal(int64_t v, int scale, char *out)
 
 void ecl_format_decimal(int64_t v, int scale, char out[32]) { fmt_decimal(v, scale, out); }
 
+/* Fast path for the common case of values with few decimals (prices, ratios, rounded measures):
+ * the smallest k such that m = round(v * 10^k) gives back v as m / 10^k. Both m (< 1e15) and 10^k
+ * (k <= 15) are exact doubles, so IEEE division rounds m / 10^k exactly as strtod rounds the text
+ * "m with k decimals": that text reads back to v, and no shorter one does (a smaller k failed).
+ * m stays below 1e15, so the rounding of a * 10^k cannot move nearbyint off the right integer.
+ * Only for the fixed-notation range, 1e-4 <= |v| < 1e15; returns 0 when it does not apply. */
+static size_t fmt_double_short(double v, char *out)
+{
+    static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e15))
+        return 0;
+    for (int k = 0; k <= 15; k++) {
+        double m = nearbyint(a * p10[k]);
+        if (m >= 1e15) /* keeps the product's rounding error far below 0.5 */
+            return 0;
+        if (m / p10[k] != a)
+            continue;
+        uint64_t u = (uint64_t)m, scale = (uint64_t)p10[k];
+        char tmp[48];
+        char *end = tmp + sizeof tmp, *p = end;
+        uint64_t frac = u % scale;
+        if (k == 0) {
+            *--p = '0';
+        } else {
+            for (int i = 0; i < k; i++) {
+                *--p = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+        }
+        *--p = '.';
+        p = utoa_back(u / scale, p);
+        if (v < 0)
+            *--p = '-';
+        size_t n = (size_t)(end - p);
+        memcpy(out, p, n);
+        out[n] = 0;
+        return n;
+    }
+    return 0;
+}
+
 /* Python repr(float): the shortest digits that read back to v, in fixed notation when the decimal
  * exponent is in [-4, 16), else d[.ddd]e[+-]XX. */
 static size_t fmt_double(double v, char *out)
@@ -1045,6 +1088,9 @@ static size_t fmt_double(double v, char *out)
         return (size_t)sprintf(out, v < 0 ? "-inf" : "inf");
     if (v == 0)
         return (size_t)sprintf(out, signbit(v) ? "-0.0" : "0.0");
+    size_t fast = fmt_double_short(v, out);
+    if (fast)
+        return fast;
     /* Shortest round trip: if 15 significant digits round-trip, the shortest digits are those with
      * trailing zeros removed (15-digit spacing is wider than a double's rounding interval); else 16,
      * else 17 (always enough). */

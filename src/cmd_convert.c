@@ -6,6 +6,7 @@
  * at the output path. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,12 +93,20 @@ typedef struct job {
     ecl_out out;
     bool out_open;
     ecl_pq_writer *pw;
-    ecl_batch batch;
+    /* two batches: the reading thread fills one while the writer drains the other */
+    ecl_batch batches[2];
     bool batch_init;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool ready[2], last[2];
+    bool stop;              /* the writer failed: the reader stops */
+    uint64_t rejected_seen; /* j->rejected as of the last published batch */
+    int prod_rc;
+    ecl_err prod_err;
     /* accounting */
     uint64_t rows, rejected, in_bytes;
     cli_progress *progress;
-    uint64_t last_in, last_out;
+    uint64_t last_in, last_out; /* last_in: reading thread only; last_out: writer only */
 } job;
 
 static fmt fmt_of_name(const char *s)
@@ -308,11 +317,10 @@ static int open_csv_source(job *j, ecl_err *e)
     return 0;
 }
 
-/* Fills j->batch with up to BATCH_ROWS accepted rows; *done at the end of input. */
-static int next_csv_batch(job *j, bool *done, ecl_err *e)
+/* Fills b with up to BATCH_ROWS accepted rows; *done at the end of input. */
+static int next_csv_batch(job *j, ecl_batch *b, bool *done, ecl_err *e)
 {
     const ecl_schema *s = j->schema;
-    ecl_batch *b = &j->batch;
     size_t bytes = 0;
     *done = false;
     while (b->nrows < BATCH_ROWS && bytes < BATCH_BYTES) {
@@ -352,14 +360,14 @@ static int next_csv_batch(job *j, bool *done, ecl_err *e)
     return 0;
 }
 
-static int next_pq_batch(job *j, bool *done, ecl_err *e)
+static int next_pq_batch(job *j, ecl_batch *b, bool *done, ecl_err *e)
 {
     *done = j->next_rg >= ecl_pq_reader_num_row_groups(j->pq);
     if (*done)
         return 0;
-    int rc = ecl_pq_reader_read_row_group(j->pq, j->next_rg++, &j->batch, e);
+    int rc = ecl_pq_reader_read_row_group(j->pq, j->next_rg++, b, e);
     if (!rc)
-        rc = ecl_batch_seal(&j->batch, e);
+        rc = ecl_batch_seal(b, e);
     return rc;
 }
 
@@ -443,13 +451,13 @@ static int open_sink(job *j, ecl_err *e)
     return j->out_dialect.header ? ecl_csv_write_header(&j->out, j->schema, &j->out_dialect, e) : 0;
 }
 
-static int sink_write(job *j, ecl_err *e)
+static int sink_write(job *j, const ecl_batch *b, ecl_err *e)
 {
-    if (j->o->dry_run || j->rejected)
-        return 0; /* after a rejection nothing will be kept: only keep checking */
+    if (j->o->dry_run)
+        return 0;
     if (j->pw)
-        return ecl_pq_writer_write(j->pw, &j->batch, e);
-    return ecl_csv_write_batch(&j->out, &j->batch, &j->out_dialect, e);
+        return ecl_pq_writer_write(j->pw, b, e);
+    return ecl_csv_write_batch(&j->out, b, &j->out_dialect, e);
 }
 
 static int sink_commit(job *j, ecl_err *e)
@@ -481,14 +489,81 @@ static void sink_abort(job *j)
 
 /* ---------------------------------------------------------------- run */
 
-static void progress_tick(job *j)
+/* The reading thread: fills the two batches in turn and publishes each one. */
+static void *reader_main(void *arg)
 {
-    uint64_t in = j->csv ? ecl_csv_bytes_read(j->csv) : j->next_rg;
-    uint64_t out = j->o->dry_run ? 0 : j->pw ? ecl_pq_writer_bytes(j->pw) : j->out.written;
-    cli_progress_add(j->progress, in - j->last_in, j->batch.nrows, out > j->last_out ? out - j->last_out : 0);
-    j->last_in = in;
-    if (out > j->last_out)
-        j->last_out = out;
+    job *j = arg;
+    for (int k = 0;; k ^= 1) {
+        pthread_mutex_lock(&j->mu);
+        while (j->ready[k] && !j->stop)
+            pthread_cond_wait(&j->cv, &j->mu);
+        bool stop = j->stop;
+        pthread_mutex_unlock(&j->mu);
+        if (stop)
+            return NULL;
+        ecl_batch *b = &j->batches[k];
+        ecl_batch_clear(b);
+        bool done = ecl_cancelled(); /* the writer reports the interruption */
+        ecl_err err = ECL_ERR_INIT;
+        int rc = 0;
+        if (!done)
+            rc = j->csv ? next_csv_batch(j, b, &done, &err) : next_pq_batch(j, b, &done, &err);
+        uint64_t in = j->csv ? ecl_csv_bytes_read(j->csv) : j->next_rg;
+        cli_progress_add(j->progress, in - j->last_in, b->nrows, 0);
+        j->last_in = in;
+        pthread_mutex_lock(&j->mu);
+        j->rows += b->nrows;
+        j->rejected_seen = j->rejected;
+        j->ready[k] = true;
+        j->last[k] = done || rc;
+        if (rc) {
+            j->prod_rc = rc;
+            j->prod_err = err;
+        }
+        stop = j->stop;
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+        if (done || rc || stop)
+            return NULL;
+    }
+}
+
+/* The writing side: takes each published batch in turn. Once a row was rejected nothing will be
+ * kept, so later batches are only checked, not written. */
+static int pump(job *j, ecl_err *e)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, reader_main, j) != 0)
+        return ecl_err_set(e, ECL_ENOMEM, "cannot start the reading thread");
+    int rc = 0;
+    for (int k = 0;; k ^= 1) {
+        pthread_mutex_lock(&j->mu);
+        while (!j->ready[k])
+            pthread_cond_wait(&j->cv, &j->mu);
+        bool last = j->last[k], rejected = j->rejected_seen > 0;
+        pthread_mutex_unlock(&j->mu);
+        const ecl_batch *b = &j->batches[k];
+        if (b->nrows && !rejected && !ecl_cancelled()) {
+            rc = sink_write(j, b, e);
+            uint64_t out = j->o->dry_run ? 0 : j->pw ? ecl_pq_writer_bytes(j->pw) : j->out.written;
+            if (out > j->last_out) {
+                cli_progress_add(j->progress, 0, 0, out - j->last_out);
+                j->last_out = out;
+            }
+        }
+        pthread_mutex_lock(&j->mu);
+        j->ready[k] = false;
+        if (rc)
+            j->stop = true;
+        pthread_cond_broadcast(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+        if (last || rc)
+            break;
+    }
+    pthread_join(th, NULL);
+    if (!rc && j->prod_rc)
+        rc = ecl_err_set(e, (ecl_code)j->prod_err.code, "%s", j->prod_err.msg);
+    return rc;
 }
 
 static int convert(job *j, ecl_err *e)
@@ -521,8 +596,12 @@ static int convert(job *j, ecl_err *e)
     }
     if (rc)
         return rc;
-    if (ecl_batch_init(&j->batch, j->schema))
+    if (ecl_batch_init(&j->batches[0], j->schema))
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    if (ecl_batch_init(&j->batches[1], j->schema)) {
+        ecl_batch_release(&j->batches[0]);
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    }
     j->batch_init = true;
     if ((rc = open_sink(j, e)))
         return rc;
@@ -530,23 +609,12 @@ static int convert(job *j, ecl_err *e)
     if (j->in_bytes >= PROGRESS_MIN_BYTES)
         j->progress = cli_progress_start("convert", o->from == FMT_CSV ? j->in_bytes : ecl_pq_reader_num_row_groups(j->pq),
                                      o->from == FMT_CSV ? "bytes" : "row groups");
-    for (bool done = false; !done && !rc;) {
-        if (ecl_cancelled()) {
-            rc = ecl_err_set(e, ECL_EINTR, "interrupted%s", nothing_written(j));
-            break;
-        }
-        ecl_batch_clear(&j->batch);
-        rc = o->from == FMT_CSV ? next_csv_batch(j, &done, e) : next_pq_batch(j, &done, e);
-        if (!rc && j->batch.nrows) {
-            j->rows += j->batch.nrows;
-            rc = sink_write(j, e);
-        }
-        progress_tick(j);
-    }
+    rc = pump(j, e);
     cli_progress_finish(j->progress);
     j->progress = NULL;
-    if (!rc && ecl_cancelled()) /* a signal during the last read must not let the output through */
+    if (!rc && ecl_cancelled()) { /* a signal during the last read must not let the output through */
         rc = ecl_err_set(e, ECL_EINTR, "interrupted%s", nothing_written(j));
+    }
     if (!rc && j->rejected)
         rc = ecl_err_set(e, ECL_EINVAL, "%llu row%s rejected%s", (unsigned long long)j->rejected,
                          j->rejected == 1 ? "" : "s", nothing_written(j));
@@ -556,8 +624,10 @@ static int convert(job *j, ecl_err *e)
 static void job_release(job *j)
 {
     ecl_pq_writer_free(j->pw);
-    if (j->batch_init)
-        ecl_batch_release(&j->batch);
+    if (j->batch_init) {
+        ecl_batch_release(&j->batches[0]);
+        ecl_batch_release(&j->batches[1]);
+    }
     ecl_csv_free(j->csv);
     if (j->pq)
         ecl_pq_reader_free(j->pq);
@@ -565,6 +635,8 @@ static void job_release(job *j)
     free(j->tmp);
     if (j->have_contract)
         ecl_contract_release(&j->contract);
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
 }
 
 static void summary(const job *j, double secs)
@@ -605,6 +677,8 @@ static int run(int argc, char **argv)
     job j;
     memset(&j, 0, sizeof j);
     j.o = &o;
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.cv, NULL);
     ecl_err e = ECL_ERR_INIT;
     double t0 = cli_now();
     rc = convert(&j, &e);
