@@ -254,3 +254,18 @@ test('the shipped config is the compiled-in default', () => {
   assert.equal(a.stdout.match(/config (\w+)/)[1], b.stdout.match(/config (\w+)/)[1]);
   assert.equal(readFileSync(join(dir, 'a', 'orders.csv'), 'utf8'), readFileSync(join(dir, 'b', 'orders.csv'), 'utf8'));
 });
+
+test('messiness never changes column types (Parquet schemas of baseline and heavy_mess agree)', async () => {
+  const dir = tempDir();
+  const cfg = smallConfig(dir);
+  for (const level of ['baseline', 'heavy_mess'])
+    gen(['--config', cfg, '--start-date', '2024-01-01', '--days', '3', '--format', 'parquet',
+      '--messiness-level', level, '--output-dir', join(dir, level)]);
+  for (const t of TABLES) {
+    const [a, b] = await Promise.all(['baseline', 'heavy_mess'].map((l) =>
+      duck(`select column_name, column_type from (describe select * from read_parquet('${join(dir, l, t + '.parquet')}'))`)));
+    assert.deepEqual(b, a, `${t} schema changed under heavy_mess`);
+  }
+  const [n] = await duck(`select count(*) filter (where added_at is null) n from read_parquet('${join(dir, 'heavy_mess', 'cart_items.parquet')}')`);
+  assert.ok(Number(n.n) > 0);
+});
