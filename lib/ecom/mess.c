@@ -684,11 +684,11 @@ int ec_mess_apply(ecl_cursor *c, const ec_model *M, int32_t day, ecl_batch *out,
     return 0;
 }
 
-int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_err *e)
+int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_mess_counts *counts, ecl_buf *log, ecl_err *e)
 {
     if (M->k.mess_level == EC_MESS_NONE)
         return 0;
-    mctx x = {NULL, M, &M->k.mess[M->k.mess_level], 0, NULL, NULL, e, 0};
+    mctx x = {NULL, M, &M->k.mess[M->k.mess_level], 0, counts, log, e, 0};
     const ecl_model_table *t = &M->tables[T_PROD];
     mess_strings(&x, b, t->name, t->primary_key, "product_name", SK_WHITESPACE, x.lv->whitespace, 0);
     mess_strings(&x, b, t->name, t->primary_key, "product_name", SK_CASING, x.lv->casing, 0);

@@ -1152,7 +1152,8 @@ static int ecom_cursor_open(ecl_cursor **out, ecl_model *m, int32_t start, ecl_e
     return 0;
 }
 
-static int ecom_emit_static(ecl_model *m, size_t table, ecl_batch *b, ecl_err *e)
+static int ecom_emit_static(ecl_model *m, size_t table, ecl_batch *b, ecl_mess_counts *counts, ecl_buf *log,
+                            ecl_err *e)
 {
     const ec_model *M = m->impl;
     if (table != T_PROD)
@@ -1171,7 +1172,7 @@ static int ecom_emit_static(ecl_model *m, size_t table, ecl_batch *b, ecl_err *e
         return ecl_err_set(e, ECL_ENOMEM, "out of memory emitting product_catalog");
     if ((rc = ecl_batch_seal(b, e)))
         return rc;
-    return ec_mess_static(M, b, e);
+    return ec_mess_static(M, b, counts, log, e);
 }
 
 static const ecl_model_ops k_ecom_ops = {

@@ -178,7 +178,7 @@ test('heavy_mess ground-truth log matches the files exactly', () => {
   for (const k of ['whitespace', 'casing', 'null', 'typo', 'numeric_corruption', 'format_variant', 'reason_bias',
     'duplicate', 'late_arrival'])
     assert.ok(kinds.has(k), `no ${k} fault`);
-  const pks = { customers: ['customer_id'], shopping_carts: ['cart_id'], cart_items: ['cart_item_id'],
+  const pks = { customers: ['customer_id'], product_catalog: ['product_id'], shopping_carts: ['cart_id'], cart_items: ['cart_item_id'],
     orders: ['order_id'], order_items: ['order_id', 'product_id'], returns: ['return_id'],
     return_items: ['return_item_id'] };
   const files = {};
@@ -206,6 +206,7 @@ test('heavy_mess ground-truth log matches the files exactly', () => {
     checked++;
   }
   assert.ok(checked > 500);
+  assert.ok(events.some((e) => e.table === 'product_catalog'), 'no fault in product_catalog');
   for (const e of events.filter((x) => x.kind === 'duplicate'))
     assert.equal(files[e.table].byPk.get(e.pk).length, 2, `${e.table} ${e.pk} is not duplicated`);
   for (const e of events.filter((x) => x.kind === 'late_arrival')) {
