@@ -16,8 +16,8 @@ build/bench/ecom_sim 2024-12-31 2024-12-31 | head -1 | sed 's/^/  /'
 
 echo "ecom: run-generator --format parquet, $year-01-01..$year-12-31, default config, $(nproc) cores"
 t0=$(date +%s.%N)
-build/ecomlake run-generator --no-progress --format parquet --start-date "$year-01-01" --end-date "$year-12-31" \
-    --output-dir "$out" >"$out/summary.txt"
+/usr/bin/time -f "%U %S %M" -o "$out/time.txt" build/ecomlake run-generator --no-progress --format parquet \
+    --start-date "$year-01-01" --end-date "$year-12-31" --output-dir "$out" >"$out/summary.txt"
 t1=$(date +%s.%N)
 secs=$(echo "$t1 - $t0" | bc -l)
 bytes=$(du -sb "$out" | cut -f1)
@@ -26,4 +26,7 @@ total=$(awk '/ rows  /{t += $2} END {print t}' "$out/summary.txt")
 rate=$(echo "$total / $secs" | bc -l)
 printf "  total            %12d rows in %.2f s: %.0f rows/s, %.1f MB of Parquet\n" "$total" "$secs" "$rate" \
     "$(echo "$bytes / 1000000" | bc -l)"
+read -r usr sys rss <"$out/time.txt"
+printf "  cpu %.1f s user + %.1f s sys over %d cores (wall is higher when the machine is shared), peak memory %d MB\n" \
+    "$usr" "$sys" "$(nproc)" "$((rss / 1024))"
 printf "  ratio vs the original generator (<= 3400 rows/s): >= %.0fx\n" "$(echo "$rate / 3400" | bc -l)"

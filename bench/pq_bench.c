@@ -11,6 +11,7 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,14 @@ static int fd_write(ecl_out *o, const void *p, size_t n, ecl_err *e)
         n -= (size_t)w;
     }
     return 0;
+}
+
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static const char *statuses[] = {"pending", "paid", "shipped", "delivered", "cancelled"};
@@ -135,7 +144,7 @@ int main(int argc, char **argv)
         char path[4096];
         snprintf(path, sizeof path, "%s/ours-%s.parquet", dir, name);
         ecl_err e = ECL_ERR_INIT;
-        double t = now();
+        double t = now(), c0 = cpu();
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
             perror(path);
@@ -148,9 +157,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "pq_bench: %s\n", e.msg);
             return 1;
         }
-        double secs = now() - t;
-        printf("%s{\"codec\":\"%s\",\"seconds\":%.3f,\"bytes\":%llu,\"path\":\"%s\"}", first ? "" : ",", name,
-               secs, (unsigned long long)out.written, path);
+        double secs = now() - t, cpus = cpu() - c0;
+        printf("%s{\"codec\":\"%s\",\"seconds\":%.3f,\"cpu_seconds\":%.3f,\"bytes\":%llu,\"path\":\"%s\"}", first ? "" : ",", name,
+               secs, cpus, (unsigned long long)out.written, path);
         first = 0;
         ecl_pq_writer_free(w);
     }

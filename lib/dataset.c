@@ -73,11 +73,17 @@ const char *ecl_model_messiness(const ecl_model *m) { return m->messiness; }
 const char *ecl_model_config_hash(const ecl_model *m) { return m->config_hash; }
 const char *ecl_model_version(const ecl_model *m) { return m->version; }
 
-int ecl_model_emit_static(ecl_model *m, size_t table, ecl_batch *out, ecl_err *e)
+int ecl_model_emit_static_mess(ecl_model *m, size_t table, ecl_batch *out, ecl_mess_counts *counts,
+                               ecl_buf *mess_log, ecl_err *e)
 {
     if (table >= m->ntables || m->tables[table].kind != ECL_TABLE_STATIC)
         return ecl_err_set(e, ECL_EINVAL, "table %zu is not a static table", table);
-    return m->ops->emit_static(m, table, out, e);
+    return m->ops->emit_static(m, table, out, counts, mess_log, e);
+}
+
+int ecl_model_emit_static(ecl_model *m, size_t table, ecl_batch *out, ecl_err *e)
+{
+    return ecl_model_emit_static_mess(m, table, out, NULL, NULL, e);
 }
 
 int ecl_cursor_open(ecl_cursor **c, ecl_model *m, int32_t start, ecl_err *e)

@@ -78,13 +78,19 @@ const char *ecl_model_version(const ecl_model *m); /* generator version string *
 
 /* Static tables: appends all rows of table i to out (initialised with that table's schema). */
 int ecl_model_emit_static(ecl_model *m, size_t table, ecl_batch *out, ecl_err *e);
+/* The same, also adding the injected faults to counts and, as JSON lines, to mess_log (either may
+ * be NULL; see ecl_cursor_set_mess_log). */
+int ecl_model_emit_static_mess(ecl_model *m, size_t table, ecl_batch *out, ecl_mess_counts *counts,
+                               ecl_buf *mess_log, ecl_err *e);
 
 /* A cursor positioned at day `start` (>= epoch). Cursors are independent and may run on separate
  * threads; the model itself is read-only after open. */
 int ecl_cursor_open(ecl_cursor **c, ecl_model *m, int32_t start, ecl_err *e);
 /* Emits the cursor's current day into out[0..ntables-1] (batches initialised with each table's
  * schema; static tables are left untouched), adds the day's injected faults to counts (may be NULL),
- * and advances one day. emit = false only advances (cheap seek). */
+ * and advances one day. emit = false only advances (cheap seek). Rows are appended after whatever
+ * the batches already hold (callers normally clear them first); ecl_cursor_dup_seq row numbers are
+ * positions in the batch. */
 int ecl_cursor_step(ecl_cursor *c, bool emit, ecl_batch *out, ecl_mess_counts *counts, ecl_err *e);
 int32_t ecl_cursor_day(const ecl_cursor *c);
 void ecl_cursor_free(ecl_cursor *c);
@@ -115,7 +121,8 @@ int ecl_mess_counts_merge(ecl_mess_counts *dst, const ecl_mess_counts *src);
  * the ecl_cursor header. */
 typedef struct ecl_model_ops {
     void (*free)(ecl_model *m);
-    int (*emit_static)(ecl_model *m, size_t table, ecl_batch *out, ecl_err *e);
+    int (*emit_static)(ecl_model *m, size_t table, ecl_batch *out, ecl_mess_counts *counts, ecl_buf *mess_log,
+                       ecl_err *e);
     int (*cursor_open)(ecl_cursor **c, ecl_model *m, int32_t start, ecl_err *e);
     int (*cursor_step)(ecl_cursor *c, bool emit, ecl_batch *out, ecl_mess_counts *counts, ecl_err *e);
     void (*cursor_free)(ecl_cursor *c);

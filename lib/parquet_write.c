@@ -77,6 +77,7 @@ typedef struct pq_col {
     uint32_t *seen, *seenlist;
     size_t seencap;
     uint32_t epoch;
+    int dict_rest; /* row groups left to write without trying a dictionary */
     pq_dict dict;
     ecl_codec_ctx *cc;
     /* result of the last encoded chunk */
@@ -849,6 +850,8 @@ static int check_decimals(pq_col *c, const pq_view *v)
     return 0;
 }
 
+#define DICT_REST 3
+
 /* Encodes one column chunk into c->out. */
 static int encode_chunk(pq_col *c, const pq_view *v, const ecl_pq_opts *o)
 {
@@ -862,7 +865,12 @@ static int encode_chunk(pq_col *c, const pq_view *v, const ecl_pq_opts *o)
     if (c->f->type == ECL_T_DECIMAL && check_decimals(c, v))
         return c->rc;
     size_t rows_dict = 0;
-    if (!o->no_dictionary && c->k != K_BOOL && v->n) {
+    bool try_dict = !o->no_dictionary && c->k != K_BOOL && v->n;
+    if (try_dict && c->dict_rest > 0) {
+        c->dict_rest--;
+        try_dict = false;
+    }
+    if (try_dict) {
         if (v->n > c->idxcap) {
             free(c->idx);
             c->idx = malloc(v->n * sizeof *c->idx);
@@ -884,6 +892,11 @@ static int encode_chunk(pq_col *c, const pq_view *v, const ecl_pq_opts *o)
         }
         if (rc)
             return col_fail(c, rc, "out of memory building the dictionary");
+        /* A dictionary that overflowed before half the chunk is not worth building: the next
+         * DICT_REST row groups of this column go straight to PLAIN, then we probe again. This
+         * depends only on the data, so output stays deterministic. */
+        if (rows_dict < v->n / 2)
+            c->dict_rest = DICT_REST;
         if (c->dict.count == 0)
             rows_dict = 0; /* all null, or the first value alone outgrows the limit */
     }

@@ -185,23 +185,14 @@ static int parse_args(bf_cfg *c, int argc, char **argv)
             break;
         case OPT_DATASET: c->dataset = optarg; break;
         case OPT_CONFIG: c->config = optarg; break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
-                return cli_usage_error(&cmd_backfill, "--seed: '%s' is not a whole number", optarg), -1;
-            c->seed = s;
+        case OPT_SEED:
+            if (rz_parse_seed(&cmd_backfill, optarg, &c->seed))
+                return -1;
             c->seed_set = true;
             break;
-        }
         case OPT_MESS:
-            if (!rz_messiness_valid(optarg))
-                return cli_usage_error(&cmd_backfill,
-                                       "--messiness-level: '%s' is not one of none, baseline, "
-                                       "light_mess, medium_mess, heavy_mess",
-                                       optarg),
-                       -1;
+            if (rz_parse_messiness(&cmd_backfill, optarg))
+                return -1;
             c->messiness = optarg;
             break;
         case OPT_CHUNK: {
@@ -241,9 +232,8 @@ static int parse_args(bf_cfg *c, int argc, char **argv)
             break;
         case OPT_JSON: c->json = true; break;
         case OPT_BATCH:
-            if (!*optarg || strlen(optarg) >= 100 || strpbrk(optarg, "/\\\"'\n"))
-                return cli_usage_error(&cmd_backfill, "--batch-id: '%s' must be 1-99 characters without "
-                                                      "slashes or quotes", optarg), -1;
+            if (rz_parse_batch_id(&cmd_backfill, optarg))
+                return -1;
             c->batch_id = optarg;
             break;
         case OPT_TARGET:

@@ -36,7 +36,8 @@ static const char help[] =
     "  --units N              number of restaurant units, 1..100000 (default 50)\n"
     "  --seed N               random seed (default 0)\n"
     "  --output-dir DIR       lake root (default 'output')\n"
-    "  --dest URL             same as --output-dir for a path or file:// URL\n"
+    "  --dest URL             s3://bucket/prefix, gs://bucket/prefix or file:// (data files, then\n"
+    "                         _MANIFEST.json, then _SUCCESS per directory; unchanged objects skipped)\n"
     "  --format csv           output format (csv; parquet is not available for this dataset yet)\n"
     "  --timezone ZONE        the chain's time zone (default America/Sao_Paulo)\n"
     "  --no-fsync             skip fsync (faster, not crash-safe; for benchmarks)\n"
@@ -101,8 +102,10 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cmd_window, "--format: '%s' is not one of csv, parquet", format);
     }
     char root[4096];
-    if (resto_cli_root(&cmd_window, out, dest, root, sizeof root))
-        return EXIT_USAGE;
+    ecl_sink *sink = NULL;
+    int src = resto_cli_root(&cmd_window, out, dest, root, sizeof root, &sink);
+    if (src)
+        return src < 0 ? EXIT_USAGE : src;
     ecl_err e = ECL_ERR_INIT;
     if (ecl_tz_check(zone, &e))
         return cli_usage_error(&cmd_window, "--timezone: %s", e.msg);
@@ -134,15 +137,19 @@ static int run(int argc, char **argv)
             return cli_fail(&e);
     }
     ecl_resto_unit *ulist = NULL;
-    if (ecl_resto_units((int)units, &ulist, &e))
+    if (ecl_resto_units((int)units, &ulist, &e)) {
+        ecl_sink_free(sink);
         return cli_fail(&e);
-    ecl_resto_pub p = {root, (uint64_t)seed, zone, ulist, (int)units, durable};
+    }
+    ecl_resto_pub p = {.root = root, .sink = sink, .seed = (uint64_t)seed, .timezone = zone,
+                       .units = ulist, .nunits = (int)units, .durable = durable};
     ecl_resto_pub_stats st = {0};
     double t0 = cli_now();
     int rc = ecl_resto_publish_reference(&p, &st, &e);
     if (!rc)
         rc = ecl_resto_publish_window(&p, date, w, &st, &e);
     free(ulist);
+    ecl_sink_free(sink);
     if (rc)
         return cli_fail(&e);
     char ds[11];

@@ -121,3 +121,30 @@ bool rz_messiness_valid(const char *level)
             return true;
     return false;
 }
+
+int rz_parse_seed(const cli_cmd *cmd, const char *val, uint64_t *seed)
+{
+    char *end;
+    errno = 0;
+    unsigned long long s = strtoull(val, &end, 10);
+    if (errno || end == val || *end || val[0] == '-')
+        return cli_usage_error(cmd, "--seed: '%s' is not a whole number", val), -1;
+    *seed = s;
+    return 0;
+}
+
+int rz_parse_messiness(const cli_cmd *cmd, const char *val)
+{
+    if (rz_messiness_valid(val))
+        return 0;
+    return cli_usage_error(cmd, "--messiness-level: '%s' is not one of none, baseline, light_mess, "
+                                "medium_mess, heavy_mess", val),
+           -1;
+}
+
+int rz_parse_batch_id(const cli_cmd *cmd, const char *val)
+{
+    if (*val && strlen(val) < 100 && !strpbrk(val, "/\\\"'\n"))
+        return 0;
+    return cli_usage_error(cmd, "--batch-id: '%s' must be 1-99 characters without slashes or quotes", val), -1;
+}

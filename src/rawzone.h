@@ -38,5 +38,9 @@ void rz_default_state(const char *dest, char *out, size_t n);
 void rz_json_str(FILE *f, const char *s);
 /* The messiness level names a model accepts. */
 bool rz_messiness_valid(const char *level);
+/* Shared option values; each returns -1 after a usage error naming the flag. */
+int rz_parse_seed(const cli_cmd *cmd, const char *val, uint64_t *seed);
+int rz_parse_messiness(const cli_cmd *cmd, const char *val);
+int rz_parse_batch_id(const cli_cmd *cmd, const char *val);
 
 #endif

@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-int resto_cli_root(const cli_cmd *cmd, const char *out, const char *dest, char *root, size_t n)
+#include "../lib/err.h"
+
+int resto_cli_root(const cli_cmd *cmd, const char *out, const char *dest, char *root, size_t n,
+                   ecl_sink **sink)
 {
+    *sink = NULL;
     if (out && dest) {
         cli_usage_error(cmd, "give --output-dir or --dest, not both");
         return -1;
@@ -14,9 +18,17 @@ int resto_cli_root(const cli_cmd *cmd, const char *out, const char *dest, char *
     if (strncmp(r, "file://", 7) == 0)
         r += 7;
     else if (strstr(r, "://")) {
-        cli_usage_error(cmd, "--dest '%s': only local paths and file:// URLs are supported for the "
-                             "restaurant dataset (object-storage sinks are not wired in yet)", r);
-        return -1;
+        if (out || !ecl_sink_is_remote(r)) {
+            cli_usage_error(cmd, "'%s': --dest takes s3://, gs:// or file:// URLs; --output-dir a path", r);
+            return -1;
+        }
+        snprintf(root, n, "%s", r);
+        ecl_sink_opts so;
+        ecl_sink_opts_default(&so);
+        ecl_err e = ECL_ERR_INIT;
+        if (ecl_sink_open(sink, r, &so, &e))
+            return cli_fail(&e);
+        return 0;
     }
     size_t len = strlen(r);
     while (len > 1 && r[len - 1] == '/')

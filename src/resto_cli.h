@@ -6,8 +6,12 @@
 
 #include "cli.h"
 
-/* Resolves --output-dir / --dest into a local lake root (default "output"). Remote URLs are
- * refused with a clear message. Returns 0, or -1 after a usage error. */
-int resto_cli_root(const cli_cmd *cmd, const char *out, const char *dest, char *root, size_t n);
+#include "../lib/sink.h"
+
+/* Resolves --output-dir / --dest into a local lake root (default "output") or, for s3:// and gs://
+ * URLs, opens *sink (root then holds the URL). Returns 0, -1 after a usage error, or an exit code
+ * > 0 after a failure to open the sink. */
+int resto_cli_root(const cli_cmd *cmd, const char *out, const char *dest, char *root, size_t n,
+                   ecl_sink **sink);
 
 #endif

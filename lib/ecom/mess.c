@@ -48,39 +48,77 @@ static uint64_t fnv(const void *p, size_t n, uint64_t h)
     return h;
 }
 
-/* The row's primary key: a hash for keying and its text for the log. */
-static uint64_t row_key(const ecl_batch *b, const char *pk, size_t r, char *text, size_t cap)
+/* A table's primary key columns, resolved once per pass. */
+typedef struct pkref {
+    const ecl_batch *b;
+    int cols[4];
+    int n;
+} pkref;
+
+static pkref pk_resolve(const ecl_batch *b, const char *pk)
+{
+    pkref k = {b, {0}, 0};
+    const char *p = pk;
+    while (*p && k.n < 4) {
+        const char *q = strchr(p, ',');
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
+        int ci = ecl_schema_find(b->schema, name);
+        if (ci >= 0)
+            k.cols[k.n++] = ci;
+        p += len + (q ? 1 : 0);
+    }
+    return k;
+}
+
+/* Hash of the row's key values (strings by bytes, numbers by value). */
+static uint64_t pk_hash(const pkref *k, size_t r)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    size_t used = 0;
-    text[0] = 0;
-    char names[128];
-    snprintf(names, sizeof names, "%s", pk);
-    for (char *save = NULL, *name = strtok_r(names, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-        int ci = ecl_schema_find(b->schema, name);
-        if (ci < 0)
-            continue;
-        const ecl_column *c = &b->cols[ci];
-        char v[64];
+    for (int i = 0; i < k->n; i++) {
+        const ecl_column *c = &k->b->cols[k->cols[i]];
         if (c->type == ECL_T_STRING) {
             size_t n;
             const char *s = ecl_col_str(c, r, &n);
-            snprintf(v, sizeof v, "%.*s", (int)(n < 63 ? n : 63), s);
+            h = fnv(s, n, h);
         } else {
-            snprintf(v, sizeof v, "%lld", (long long)ecl_col_i64(c, r));
+            int64_t v = ecl_col_i64(c, r);
+            h = fnv(&v, sizeof v, h);
         }
-        used += (size_t)snprintf(text + used, used < cap ? cap - used : 0, "%s%s", used ? "," : "", v);
-        h = fnv(v, strlen(v), h) * 31 + 7;
+        h = h * 31 + 7;
     }
-    return h;
+    return ecl_mix64(h);
 }
 
-static ecl_rng mkey(const mctx *x, const char *kind, const char *table, const char *column, uint64_t pk)
+/* The key as text for the log: values joined with ','. */
+static void pk_text(const pkref *k, size_t r, char *out, size_t cap)
 {
-    uint64_t a = x->M->tag.mess ^ ecl_tag_str(kind);
-    uint64_t b = ecl_tag_str(table) * 31 + ecl_tag_str(column);
-    return ecl_rng_key(x->M->k.seed, a, b, pk);
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < k->n && used < cap; i++) {
+        const ecl_column *c = &k->b->cols[k->cols[i]];
+        if (c->type == ECL_T_STRING) {
+            size_t n;
+            const char *s = ecl_col_str(c, r, &n);
+            used += (size_t)snprintf(out + used, cap - used, "%s%.*s", i ? "," : "", (int)n, s);
+        } else {
+            used += (size_t)snprintf(out + used, cap - used, "%s%lld", i ? "," : "", (long long)ecl_col_i64(c, r));
+        }
+    }
 }
+
+/* Key parts of a fault decision: (kind, table.column) hashed once per pass. */
+typedef struct mkeyer {
+    uint64_t seed, a, b;
+} mkeyer;
+
+static mkeyer mkeyer_of(const mctx *x, const char *kind, const char *table, const char *column)
+{
+    return (mkeyer){x->M->k.seed, x->M->tag.mess ^ ecl_tag_str(kind), ecl_tag_str(table) * 31 + ecl_tag_str(column)};
+}
+
+static inline ecl_rng mkey(const mkeyer *k, uint64_t pk) { return ecl_rng_key(k->seed, k->a, k->b, pk); }
 
 static void json_str(ecl_buf *b, const char *s, size_t n)
 {
@@ -262,6 +300,8 @@ static void mess_strings(mctx *x, ecl_batch *b, const char *table, const char *p
     if (p <= 0 || ci < 0 || x->rc)
         return;
     ecl_column *c = &b->cols[ci];
+    pkref pkr = pk_resolve(b, pk);
+    mkeyer mk = mkeyer_of(x, k_skind[kind], table, column);
     ecl_column nc = str_column();
     if (ecl_col_reserve(&nc, c->len)) {
         x->rc = ECL_ENOMEM;
@@ -280,9 +320,9 @@ static void mess_strings(mctx *x, ecl_batch *b, const char *table, const char *p
         bool hit = false;
         char pkt[160];
         if (r >= from && n < 512) {
-            uint64_t key = row_key(b, pk, r, pkt, sizeof pkt);
-            ecl_rng rng = mkey(x, k_skind[kind], table, column, key);
+            ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
             if (ecl_rng_bernoulli(&rng, p)) {
+                pk_text(&pkr, r, pkt, sizeof pkt);
                 memcpy(out, s, n);
                 switch (kind) {
                 case SK_WHITESPACE: { /* 1-2 spaces + trimmed value + 1-2 spaces */
@@ -341,6 +381,8 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
     if (p <= 0 || ci < 0 || x->rc)
         return;
     ecl_column *c = &b->cols[ci];
+    pkref pkr = pk_resolve(b, pk);
+    mkeyer mk = mkeyer_of(x, "null", table, column);
     if (c->type == ECL_T_STRING) { /* strings: rebuilt with nulls in place */
         ecl_column nc = str_column();
         for (size_t r = 0; r < c->len && !x->rc; r++) {
@@ -349,8 +391,10 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
             const char *s = ecl_col_is_null(c, r) ? NULL : ecl_col_str(c, r, &n);
             bool hit = false;
             if (s && r >= from) {
-                ecl_rng rng = mkey(x, "null", table, column, row_key(b, pk, r, pkt, sizeof pkt));
+                ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
                 hit = ecl_rng_bernoulli(&rng, p);
+                if (hit)
+                    pk_text(&pkr, r, pkt, sizeof pkt);
             }
             if (hit)
                 record(x, table, column, "null", pkt, s, n, NULL, 0);
@@ -369,9 +413,10 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
         if (ecl_col_is_null(c, r))
             continue;
         char pkt[160];
-        ecl_rng rng = mkey(x, "null", table, column, row_key(b, pk, r, pkt, sizeof pkt));
+        ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
+        pk_text(&pkr, r, pkt, sizeof pkt);
         char buf[64];
         size_t n = 0;
         const char *orig = cell_text(c, r, buf, sizeof buf, &n);
@@ -389,13 +434,16 @@ static void mess_numeric(mctx *x, ecl_batch *b, const char *table, const char *p
     if (p <= 0 || ci < 0 || x->rc)
         return;
     ecl_column *c = &b->cols[ci];
+    pkref pkr = pk_resolve(b, pk);
+    mkeyer mk = mkeyer_of(x, "numeric_corruption", table, column);
     for (size_t r = from; r < c->len; r++) {
         if (ecl_col_is_null(c, r))
             continue;
         char pkt[160];
-        ecl_rng rng = mkey(x, "numeric_corruption", table, column, row_key(b, pk, r, pkt, sizeof pkt));
+        ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
+        pk_text(&pkr, r, pkt, sizeof pkt);
         int64_t *v = &((int64_t *)c->values)[r];
         int64_t old = *v;
         switch (ecl_rng_range(&rng, 0, 3)) {
@@ -446,7 +494,8 @@ static void mess_spike(mctx *x, ecl_batch *b, size_t from)
             continue;
         ((int32_t *)t->values)[r] = nv;
         char pkt[160], a[16], bb[16];
-        row_key(b, "order_id", r, pkt, sizeof pkt);
+        pkref pkr = pk_resolve(b, "order_id");
+        pk_text(&pkr, r, pkt, sizeof pkt);
         snprintf(a, sizeof a, "%d", old);
         snprintf(bb, sizeof bb, "%d", nv);
         record(x, "orders", "total_items", "spike", pkt, a, strlen(a), bb, strlen(bb));
@@ -464,6 +513,8 @@ static void mess_reason_bias(mctx *x, ecl_batch *ret, const ecl_batch *items, si
     int rid = ecl_schema_find(ret->schema, "return_id"), rr = ecl_schema_find(ret->schema, "reason");
     int iid = ecl_schema_find(items->schema, "return_id"), icat = ecl_schema_find(items->schema, "category");
     ecl_column *reason = &ret->cols[rr];
+    pkref pkr = pk_resolve(ret, "return_id");
+    mkeyer mk = mkeyer_of(x, "reason_bias", "returns", "reason");
     ecl_column nc = str_column();
     size_t j = ifrom;
     for (size_t r = 0; r < reason->len && !x->rc; r++) {
@@ -487,8 +538,9 @@ static void mess_reason_bias(mctx *x, ecl_batch *ret, const ecl_batch *items, si
                 }
                 j++;
             }
-            ecl_rng rng = mkey(x, "reason_bias", "returns", "reason", row_key(ret, "return_id", r, pkt, sizeof pkt));
+            ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
             if (ecl_rng_bernoulli(&rng, x->lv->reason_bias)) {
+                pk_text(&pkr, r, pkt, sizeof pkt);
                 const double *w = k->bias[lvl][cat];
                 double tot = 0;
                 for (int i = 0; i < k->return_reasons.n; i++)
@@ -531,7 +583,8 @@ static void mess_late(mctx *x, const ecl_batch *b, size_t from)
         if (day >= x->day)
             continue;
         char pkt[160], a[11], bb[11];
-        row_key(b, "order_id", r, pkt, sizeof pkt);
+        pkref pkr = pk_resolve(b, "order_id");
+        pk_text(&pkr, r, pkt, sizeof pkt);
         ecl_date_format(day, a);
         ecl_date_format(x->day, bb);
         record(x, "orders", "order_date", "late_arrival", pkt, a, 10, bb, 10);
@@ -549,11 +602,14 @@ static void mess_duplicates(mctx *x, ecl_batch *b, size_t t, const char *table, 
         x->rc = ECL_ENOMEM;
         return;
     }
+    pkref pkr = pk_resolve(b, pk);
+    mkeyer mk = mkeyer_of(x, "duplicate", table, pk);
     for (size_t r = from; r < n; r++) {
         char pkt[160];
-        ecl_rng rng = mkey(x, "duplicate", table, pk, row_key(b, pk, r, pkt, sizeof pkt));
+        ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
+        pk_text(&pkr, r, pkt, sizeof pkt);
         if (ecl_batch_append_row(&tmp, b, r))
             x->rc = ECL_ENOMEM;
         record(x, table, pk, "duplicate", pkt, NULL, 0, "1", 1);
@@ -628,11 +684,11 @@ int ec_mess_apply(ecl_cursor *c, const ec_model *M, int32_t day, ecl_batch *out,
     return 0;
 }
 
-int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_err *e)
+int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_mess_counts *counts, ecl_buf *log, ecl_err *e)
 {
     if (M->k.mess_level == EC_MESS_NONE)
         return 0;
-    mctx x = {NULL, M, &M->k.mess[M->k.mess_level], 0, NULL, NULL, e, 0};
+    mctx x = {NULL, M, &M->k.mess[M->k.mess_level], 0, counts, log, e, 0};
     const ecl_model_table *t = &M->tables[T_PROD];
     mess_strings(&x, b, t->name, t->primary_key, "product_name", SK_WHITESPACE, x.lv->whitespace, 0);
     mess_strings(&x, b, t->name, t->primary_key, "product_name", SK_CASING, x.lv->casing, 0);

@@ -40,7 +40,7 @@ static inline void ec_fmt_id(char *out, size_t cap, const char *prefix, uint64_t
 int ec_mess_apply(ecl_cursor *c, const ec_model *M, int32_t day, ecl_batch *out, const size_t *first,
                   ecl_mess_counts *counts, ecl_err *e);
 /* Messiness over the static product catalogue. */
-int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_err *e);
+int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_mess_counts *counts, ecl_buf *log, ecl_err *e);
 /* Whether the order with this sequence number arrives late under the model's messiness, and by how
  * many days (0 = on time). Pure function of (seed, order). */
 int ec_mess_late_days(const ec_model *M, uint64_t order_seq);

@@ -111,6 +111,47 @@ static char *manifest_json(const char *partition, const pub_file *files, size_t 
     return t;
 }
 
+/* Object storage: data, manifest, then _SUCCESS; each object appears whole (the sink's promise). */
+static int publish_remote(ecl_sink *sink, const char *partition, pub_file *files, size_t nfiles,
+                          json_t *extra, ecl_err *e)
+{
+    char key[4096];
+    int rc = 0;
+    for (size_t i = 0; i <= nfiles + 1 && !rc; i++) {
+        const void *data;
+        size_t n;
+        char *m = NULL;
+        const char *name, *type = "text/csv";
+        if (i < nfiles) {
+            data = files[i].data.data;
+            n = files[i].data.len;
+            name = files[i].name;
+        } else if (i == nfiles) {
+            if (!(m = manifest_json(partition, files, nfiles, extra)))
+                return ecl_err_set(e, ECL_ENOMEM, "out of memory writing a manifest");
+            data = m;
+            n = strlen(m);
+            name = "_MANIFEST.json";
+            type = "application/json";
+        } else {
+            data = "";
+            n = 0;
+            name = "_SUCCESS";
+            type = "application/octet-stream";
+        }
+        uint8_t d[32];
+        char hex[65];
+        ecl_sha256(data, n, d);
+        ecl_hex(d, 32, hex);
+        snprintf(key, sizeof key, "%s/%s", partition, name);
+        ecl_put_opts po = {hex, type, true};
+        ecl_put_result res;
+        rc = sink->ops->put_bytes(sink, data, n, key, &po, &res, e);
+        free(m);
+    }
+    return rc;
+}
+
 /* Builds dir atomically from files: temp sibling, manifest, _SUCCESS, swap. */
 static int publish_dir(const char *dir, const char *partition, pub_file *files, size_t nfiles,
                        json_t *extra, bool durable, ecl_err *e)
@@ -210,8 +251,9 @@ int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_res
             rc = format_batch(&files[1], &ib, zone, e);
         if (!rc) {
             char dir[4096], part[256];
-            ecl_resto_window_path(p->root, date, p->units[i].id, w, dir, sizeof dir);
-            snprintf(part, sizeof part, "%s", dir + strlen(p->root) + 1);
+            const char *root = p->sink ? "" : p->root;
+            ecl_resto_window_path(root, date, p->units[i].id, w, dir, sizeof dir);
+            snprintf(part, sizeof part, "%s", dir + strlen(root) + 1);
             json_t *x = json_object();
             json_object_set_new(x, "date", json_string(date_s));
             json_object_set_new(x, "window", json_string(w->tag));
@@ -223,7 +265,8 @@ int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_res
                 json_object_set_new(x, "min_event_time_us", json_integer(lo));
                 json_object_set_new(x, "max_event_time_us", json_integer(hi));
             }
-            rc = publish_dir(dir, part, files, 2, x, p->durable, e);
+            rc = p->sink ? publish_remote(p->sink, part, files, 2, x, e)
+                         : publish_dir(dir, part, files, 2, x, p->durable, e);
             json_decref(x);
             if (!rc && st) {
                 st->orders += ob.nrows;
@@ -267,7 +310,8 @@ int ecl_resto_publish_reference(const ecl_resto_pub *p, ecl_resto_pub_stats *st,
         snprintf(dir, sizeof dir, "%s/reference_data", p->root);
         json_t *x = json_object();
         json_object_set_new(x, "units", json_integer(p->nunits));
-        rc = publish_dir(dir, "reference_data", files, 4, x, p->durable, e);
+        rc = p->sink ? publish_remote(p->sink, "reference_data", files, 4, x, e)
+                     : publish_dir(dir, "reference_data", files, 4, x, p->durable, e);
         json_decref(x);
         if (!rc && st) {
             for (int i = 0; i < 4; i++)

@@ -1,14 +1,19 @@
 /* resto_publish.h - commits restaurant windows and reference data to a local lake directory:
  *   ROOT/csv_sales/YYYY/MM/DD/unit_NNN/window_HHHH/{pedido.csv,item_pedido.csv,_MANIFEST.json,_SUCCESS}
  *   ROOT/reference_data/{produto,unidade,estado,pais}.csv (+ _MANIFEST.json, _SUCCESS)
- * Every leaf directory appears complete or not at all, and republishing replaces it. */
+ * Every leaf directory appears complete or not at all, and republishing replaces it.
+ * With a sink (object storage), the same keys are uploaded data files first, then _MANIFEST.json,
+ * then _SUCCESS, so a reader that waits for _SUCCESS never sees a partial window; unchanged objects
+ * are skipped (size + SHA-256), and a republished window overwrites the same fixed set of keys. */
 #ifndef ECL_RESTO_PUBLISH_H
 #define ECL_RESTO_PUBLISH_H
 
+#include "../sink.h"
 #include "resto.h"
 
 typedef struct ecl_resto_pub {
-    const char *root;
+    const char *root;   /* local lake root; ignored when sink is set */
+    ecl_sink *sink;     /* NULL = local files under root */
     uint64_t seed;
     const char *timezone;
     const ecl_resto_unit *units;

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS orders (
     _ingest_date DATE NOT NULL
 );
 CREATE INDEX IF NOT EXISTS orders_source_file ON orders (_source_file);
+CREATE INDEX IF NOT EXISTS orders_id_pedido ON orders (id_pedido);
 
 CREATE TABLE IF NOT EXISTS order_items (
     id_pedido TEXT NOT NULL,
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS order_items (
     _ingest_date DATE NOT NULL
 );
 CREATE INDEX IF NOT EXISTS order_items_source_file ON order_items (_source_file);
+CREATE INDEX IF NOT EXISTS order_items_id_item_pedido ON order_items (id_item_pedido);
 
 CREATE TABLE IF NOT EXISTS products (
     id_produto BIGINT NOT NULL,

@@ -12,6 +12,7 @@ LEFT JOIN gold_dim_date d ON d.full_date = o.order_date
 LEFT JOIN (SELECT order_id, COUNT(*) AS total_items, COUNT(DISTINCT product_id) AS distinct_products,
                   CAST(SUM(quantity) AS BIGINT) AS total_quantity
            FROM silver_order_items GROUP BY order_id) a ON a.order_id = o.order_id;
+CREATE INDEX gold_fact_sales_order_date ON gold_fact_sales (order_date);
 
 DROP TABLE IF EXISTS gold_fact_order_items;
 CREATE TABLE gold_fact_order_items AS

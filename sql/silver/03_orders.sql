@@ -26,3 +26,5 @@ FROM (SELECT b.*, ROW_NUMBER() OVER (PARTITION BY id_pedido ORDER BY _ingest_tim
       FROM orders b) o
 LEFT JOIN silver_calendar c ON c.full_date = o.data_pedido
 WHERE o.rn = 1;
+CREATE INDEX silver_orders_order_id ON silver_orders (order_id);
+CREATE INDEX silver_orders_order_date ON silver_orders (order_date);

@@ -16,3 +16,4 @@ SELECT
 FROM (SELECT b.*, ROW_NUMBER() OVER (PARTITION BY id_item_pedido ORDER BY _ingest_timestamp DESC, _source_file DESC) AS rn
       FROM order_items b) i
 WHERE i.rn = 1 AND EXISTS (SELECT 1 FROM orders o WHERE o.id_pedido = i.id_pedido);
+CREATE INDEX silver_order_items_order_id ON silver_order_items (order_id);

@@ -178,7 +178,7 @@ test('heavy_mess ground-truth log matches the files exactly', () => {
   for (const k of ['whitespace', 'casing', 'null', 'typo', 'numeric_corruption', 'format_variant', 'reason_bias',
     'duplicate', 'late_arrival'])
     assert.ok(kinds.has(k), `no ${k} fault`);
-  const pks = { customers: ['customer_id'], shopping_carts: ['cart_id'], cart_items: ['cart_item_id'],
+  const pks = { customers: ['customer_id'], product_catalog: ['product_id'], shopping_carts: ['cart_id'], cart_items: ['cart_item_id'],
     orders: ['order_id'], order_items: ['order_id', 'product_id'], returns: ['return_id'],
     return_items: ['return_item_id'] };
   const files = {};
@@ -206,6 +206,7 @@ test('heavy_mess ground-truth log matches the files exactly', () => {
     checked++;
   }
   assert.ok(checked > 500);
+  assert.ok(events.some((e) => e.table === 'product_catalog'), 'no fault in product_catalog');
   for (const e of events.filter((x) => x.kind === 'duplicate'))
     assert.equal(files[e.table].byPk.get(e.pk).length, 2, `${e.table} ${e.pk} is not duplicated`);
   for (const e of events.filter((x) => x.kind === 'late_arrival')) {
@@ -253,4 +254,19 @@ test('the shipped config is the compiled-in default', () => {
     '--tables', 'orders', '--output-dir', join(dir, 'b')]);
   assert.equal(a.stdout.match(/config (\w+)/)[1], b.stdout.match(/config (\w+)/)[1]);
   assert.equal(readFileSync(join(dir, 'a', 'orders.csv'), 'utf8'), readFileSync(join(dir, 'b', 'orders.csv'), 'utf8'));
+});
+
+test('messiness never changes column types (Parquet schemas of baseline and heavy_mess agree)', async () => {
+  const dir = tempDir();
+  const cfg = smallConfig(dir);
+  for (const level of ['baseline', 'heavy_mess'])
+    gen(['--config', cfg, '--start-date', '2024-01-01', '--days', '3', '--format', 'parquet',
+      '--messiness-level', level, '--output-dir', join(dir, level)]);
+  for (const t of TABLES) {
+    const [a, b] = await Promise.all(['baseline', 'heavy_mess'].map((l) =>
+      duck(`select column_name, column_type from (describe select * from read_parquet('${join(dir, l, t + '.parquet')}'))`)));
+    assert.deepEqual(b, a, `${t} schema changed under heavy_mess`);
+  }
+  const [n] = await duck(`select count(*) filter (where added_at is null) n from read_parquet('${join(dir, 'heavy_mess', 'cart_items.parquet')}')`);
+  assert.ok(Number(n.n) > 0);
 });
