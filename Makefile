@@ -37,7 +37,7 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all test run deps unit asan fuzz tools benchbin bench clean check-build
+.PHONY: FORCE all test run deps unit asan fuzz tools benchbin bench clean check-build
 all: build/ecomlake
 
 build/obj/%.o: %.c
@@ -56,20 +56,25 @@ build/fuzz/obj/%.o: %.c
 	$(Q)$(FUZZCC) $(CSTD) -Wall -Wextra -Wno-unused-command-line-argument -O1 -g \
 	  -fsanitize=fuzzer-no-link,address,undefined -I$(PG_INC) -MMD -MP -c $< -o $@
 
-build/libecomlake.a: $(LIB_OBJ)
-	@rm -f $@
-	@echo "  BUILD $@"
-	$(Q)ar rcs $@ $^
+# The archives depend on the list of library sources, so a deleted source's object leaves them.
+build/lib-sources.txt: FORCE
+	@mkdir -p build
+	@echo '$(LIB_SRC)' | cmp -s - $@ || echo '$(LIB_SRC)' > $@
 
-build/asan/libecomlake.a: $(ALIB_OBJ)
+build/libecomlake.a: $(LIB_OBJ) build/lib-sources.txt
 	@rm -f $@
 	@echo "  BUILD $@"
-	$(Q)ar rcs $@ $^
+	$(Q)ar rcs $@ $(filter %.o,$^)
 
-build/fuzz/libecomlake.a: $(FLIB_OBJ)
+build/asan/libecomlake.a: $(ALIB_OBJ) build/lib-sources.txt
 	@rm -f $@
 	@echo "  BUILD $@"
-	$(Q)ar rcs $@ $^
+	$(Q)ar rcs $@ $(filter %.o,$^)
+
+build/fuzz/libecomlake.a: $(FLIB_OBJ) build/lib-sources.txt
+	@rm -f $@
+	@echo "  BUILD $@"
+	$(Q)ar rcs $@ $(filter %.o,$^)
 
 build/ecomlake: $(CLI_OBJ) build/libecomlake.a
 	@echo "  BUILD $@"
