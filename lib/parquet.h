@@ -102,4 +102,27 @@ int ecl_pq_reader_kv_at(const ecl_pq_reader *r, size_t i, const char **key, cons
  * ECL_ENOMEM instead of exhausting memory. 0 restores the default. */
 void ecl_pq_reader_set_max_bytes(ecl_pq_reader *r, size_t max);
 
+/* Layout of a column chunk as its metadata describes it (offsets from the file start). */
+typedef struct ecl_pq_chunk_info {
+    int64_t dict_page_offset; /* -1 when there is none */
+    int64_t data_page_offset;
+    int64_t total_compressed, total_uncompressed; /* page headers included */
+    int64_t num_values;
+    int codec;          /* Parquet CompressionCodec value */
+    unsigned encodings; /* bit n set: Parquet Encoding n listed */
+} ecl_pq_chunk_info;
+int ecl_pq_reader_chunk_info(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_chunk_info *ci);
+
+/* The pages of a column chunk in file order, from their headers. */
+typedef struct ecl_pq_page_info {
+    int64_t offset;
+    size_t header_len;
+    int type;     /* Parquet PageType */
+    int encoding; /* values encoding (dictionary pages: their encoding) */
+    int32_t num_values, uncompressed, compressed;
+} ecl_pq_page_info;
+/* Fills up to max entries; *n is the number of pages (may exceed max). */
+int ecl_pq_reader_pages(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_page_info *pages,
+                        size_t max, size_t *n, ecl_err *e);
+
 #endif

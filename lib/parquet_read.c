@@ -59,7 +59,8 @@ typedef struct pq_chunk {
     bool codec_ok;
     int codec_raw;
     int64_t num_values;
-    int64_t comp;
+    int64_t comp, unc;
+    unsigned enc_mask;
     int64_t data_off, dict_off;
     bool has_stats, has_nulls;
     int64_t null_count;
@@ -258,7 +259,21 @@ static void parse_column_meta(ecl_thr_r *t, pq_chunk *c)
             c->codec_raw = ecl_thr_r_i32_typed(t, type);
             c->codec_ok = ecl_codec_from_parquet(c->codec_raw, &c->codec) == 0;
             break;
+        case 2:
+            if (type == ECL_THR_LIST) {
+                int et;
+                size_t n = ecl_thr_r_list(t, &et);
+                for (size_t i = 0; i < n && !ecl_thr_r_error(t); i++) {
+                    int32_t enc = ecl_thr_r_i32_typed(t, et);
+                    if (enc >= 0 && enc < 32)
+                        c->enc_mask |= 1u << enc;
+                }
+            } else {
+                ecl_thr_r_skip(t, type);
+            }
+            break;
         case 5: c->num_values = ecl_thr_r_i64_typed(t, type); break;
+        case 6: c->unc = ecl_thr_r_i64_typed(t, type); break;
         case 7: c->comp = ecl_thr_r_i64_typed(t, type); break;
         case 9: c->data_off = ecl_thr_r_i64_typed(t, type); break;
         case 11: c->dict_off = ecl_thr_r_i64_typed(t, type); break;
@@ -1652,6 +1667,51 @@ static int read_chunk(ecl_pq_reader *r, size_t rgi, size_t ci, ecl_column *col, 
             return rc;
         if (h.type != PQ_PAGE_DICTIONARY)
             done += (uint64_t)h.nvalues;
+    }
+    return 0;
+}
+
+int ecl_pq_reader_chunk_info(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_chunk_info *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    if (rg >= r->nrg || col >= r->ncols)
+        return ECL_EINVAL;
+    const pq_chunk *c = &r->rgs[rg].cols[col];
+    ci->dict_page_offset = c->dict_off > 0 ? c->dict_off : -1;
+    ci->data_page_offset = c->data_off;
+    ci->total_compressed = c->comp;
+    ci->total_uncompressed = c->unc;
+    ci->num_values = c->num_values;
+    ci->codec = c->codec_raw;
+    ci->encodings = c->enc_mask;
+    return 0;
+}
+
+int ecl_pq_reader_pages(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_page_info *pages,
+                        size_t max, size_t *n, ecl_err *e)
+{
+    *n = 0;
+    if (rg >= r->nrg || col >= r->ncols)
+        return ecl_err_set(e, ECL_EINVAL, "no column chunk %zu/%zu", rg, col);
+    const pq_chunk *ch = &r->rgs[rg].cols[col];
+    int64_t start = ch->data_off;
+    if (ch->dict_off > 0 && ch->dict_off < start)
+        start = ch->dict_off;
+    if (start < 4 || (uint64_t)start >= r->meta_end || ch->comp <= 0 ||
+        (uint64_t)ch->comp > r->meta_end - (uint64_t)start)
+        return ecl_err_set(e, ECL_EFORMAT, "corrupt parquet file: column chunk outside the file");
+    uint64_t p = (uint64_t)start, end = p + (uint64_t)ch->comp;
+    while (p < end) {
+        pq_page h;
+        size_t hl;
+        if (!parse_page_header(r->data + p, (size_t)(end - p), &h, &hl) || (uint64_t)h.comp > end - p - hl)
+            return page_err(e, "bad page header");
+        if (*n < max)
+            pages[*n] = (ecl_pq_page_info){.offset = (int64_t)p, .header_len = hl, .type = h.type,
+                                           .encoding = h.enc, .num_values = h.nvalues,
+                                           .uncompressed = h.unc, .compressed = h.comp};
+        (*n)++;
+        p += hl + (uint64_t)h.comp;
     }
     return 0;
 }

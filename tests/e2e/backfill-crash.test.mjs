@@ -67,3 +67,24 @@ test('kill -9 at 20 moments never leaves a corrupt committed partition; resume i
   assert.equal(v.code, 0, JSON.stringify(v.json?.problems));
   assert.deepEqual(hashTree(dest), want);
 });
+
+test('Ctrl-C stops at a clean point with exit 130 and the run resumes', async () => {
+  const d = tempDir();
+  const dest = join(d, 'lake');
+  const args = ['--no-progress', 'backfill', '--start-date', '2020-01-01', '--end-date', '2020-04-30', '--dest', dest, '--json'];
+  const res = await new Promise((resolve) => {
+    const child = eclSpawn(args, { env: EPOCH_ENV });
+    let out = '';
+    child.stdout.on('data', (b) => { out += b; });
+    setTimeout(() => child.kill('SIGINT'), 1500);
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+  assert.equal(res.code, 130);
+  const summary = JSON.parse(res.out);
+  assert.equal(summary.status, 'interrupted');
+  const v = verify(dest);
+  assert.deepEqual(v.json.problems.filter((p) => p.kind !== 'missing' && p.kind !== 'partial'), []);
+  const done = run(['backfill', '--start-date', '2020-01-01', '--end-date', '2020-04-30', '--dest', dest]);
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(verify(dest).code, 0);
+});

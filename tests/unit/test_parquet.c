@@ -431,6 +431,79 @@ static void writer_rejects_bad_input(void **state)
     ecl_schema_release(&s);
 }
 
+/* The column chunk layout the format asks for: dictionary page first at dictionary_page_offset,
+ * dictionary-encoded pages next, PLAIN pages after a fallback, sizes that include page headers,
+ * num_values that count nulls, and the encodings list. */
+static void chunk_layout(void **state)
+{
+    (void)state;
+    ecl_schema s;
+    ecl_batch b;
+    edge_table(&s, &b, 4000, true, 11);
+    ecl_pq_opts o;
+    ecl_pq_opts_default(&o);
+    o.page_bytes = 2048;
+    o.dict_max_bytes = 4000;
+    o.codec = ECL_CODEC_ZSTD;
+    ecl_buf file = ECL_BUF_INIT;
+    write_mem(&s, &b, &o, &file, 0);
+    assert_memory_equal(file.data, "PAR1", 4);
+    assert_memory_equal(file.data + file.len - 4, "PAR1", 4);
+    ecl_err e = ECL_ERR_INIT;
+    ecl_pq_reader *r;
+    assert_int_equal(ecl_pq_reader_open_mem(&r, file.data, file.len, &e), 0);
+    bool saw_fallback = false;
+    int64_t expect_off = 4;
+    for (size_t c = 0; c < s.nfields; c++) {
+        ecl_pq_chunk_info ci;
+        assert_int_equal(ecl_pq_reader_chunk_info(r, 0, c, &ci), 0);
+        assert_int_equal(ci.num_values, 4000);
+        assert_int_equal(ci.codec, 6);
+        ecl_pq_page_info pages[512];
+        size_t n;
+        assert_int_equal(ecl_pq_reader_pages(r, 0, c, pages, 512, &n, &e), 0);
+        assert_true(n >= 1 && n <= 512);
+        int64_t comp = 0, unc = 0, values = 0;
+        int phase = 0; /* 0 dictionary, 1 dictionary-encoded, 2 plain */
+        unsigned encs = 1u << PQ_ENC_RLE;
+        for (size_t i = 0; i < n; i++) {
+            const ecl_pq_page_info *pg = &pages[i];
+            assert_int_equal(pg->offset, expect_off); /* chunks and pages back to back */
+            expect_off += (int64_t)pg->header_len + pg->compressed;
+            comp += (int64_t)pg->header_len + pg->compressed;
+            unc += (int64_t)pg->header_len + pg->uncompressed;
+            encs |= 1u << pg->encoding;
+            if (pg->type == PQ_PAGE_DICTIONARY) {
+                assert_int_equal(i, 0);
+                assert_int_equal(pg->offset, ci.dict_page_offset);
+                assert_int_equal(pg->encoding, PQ_ENC_PLAIN);
+                continue;
+            }
+            assert_int_equal(pg->type, PQ_PAGE_DATA);
+            if (i == 0 || (i == 1 && ci.dict_page_offset >= 0))
+                assert_int_equal(pg->offset, ci.data_page_offset);
+            values += pg->num_values;
+            int ph = pg->encoding == PQ_ENC_RLE_DICTIONARY ? 1 : 2;
+            assert_true(ph >= phase);
+            if (ph == 2 && phase == 1)
+                saw_fallback = true;
+            phase = ph;
+        }
+        if (s.fields[c].type == ECL_T_BOOL)
+            assert_int_equal(ci.dict_page_offset, -1);
+        assert_int_equal(values, 4000);
+        assert_int_equal(comp, ci.total_compressed);
+        assert_int_equal(unc, ci.total_uncompressed);
+        assert_int_equal(encs, ci.encodings);
+    }
+    assert_true(saw_fallback);
+    assert_int_equal(ecl_pq_reader_num_row_groups(r), 1);
+    ecl_pq_reader_free(r);
+    ecl_buf_release(&file);
+    ecl_batch_release(&b);
+    ecl_schema_release(&s);
+}
+
 /* ---- hand-built files ---- */
 
 /* A minimal DELTA_BINARY_PACKED encoder: block 128, 4 miniblocks of 32. */
@@ -792,6 +865,7 @@ int main(void)
         cmocka_unit_test(statistics_semantics),
         cmocka_unit_test(deterministic_across_threads_and_batches),
         cmocka_unit_test(writer_rejects_bad_input),
+        cmocka_unit_test(chunk_layout),
         cmocka_unit_test(delta_encodings),
         cmocka_unit_test(byte_stream_split_and_float),
         cmocka_unit_test(refuses_nested_and_repeated),
