@@ -459,7 +459,19 @@ static int run_cmd(int argc, char **argv)
     for (int t = 0; t < ntables; t++) {
         char td[4096];
         snprintf(td, sizeof td, "%s/%s", source, tables[t]);
-        for (int32_t d = d0; d0 != INT32_MIN && d <= d1; d++) {
+        /* A table partitioned only by another key (customers/signup_date=..., product_catalog/
+         * category=...) is a dimension: its partitions are not per ingest date, so none is missing. */
+        int nkeys = 0, ndates = 0;
+        char **tparts = list_dir(td, true, &nkeys);
+        for (int i = 0; i < nkeys; i++)
+            ndates += !strncmp(tparts[i], "ingest_dt=", 10);
+        bool dimension = nkeys > 0 && ndates == 0;
+        for (int i = 0; i < nkeys; i++)
+            dimension = dimension && strchr(tparts[i], '=') != NULL;
+        free_strs(tparts, nkeys);
+        if (dimension && !dims)
+            cli_info("table '%s' has only dimension partitions: add --dimensions to upload them", tables[t]);
+        for (int32_t d = d0; d0 != INT32_MIN && !dimension && d <= d1; d++) {
             char ds[11], part[32];
             ecl_date_format(d, ds);
             snprintf(part, sizeof part, "ingest_dt=%s", ds);

@@ -1040,7 +1040,7 @@ static int load_root(ec_knobs *k, const ecl_ynode *root, ecl_err *e)
     warn_keys(root, keys);
     const ecl_ynode *n;
     if ((n = ecl_y_get(root, "tables")))
-        ignored(n, "the ecom tables and columns are fixed (ecom-model §1.4); use --tables to choose");
+        ignored(n, "the ecom tables and columns are fixed (docs/ecom-model.md); use --tables to choose");
     if ((n = ecl_y_get(root, "row_generators")))
         ignored(n, "rows come from the built-in world model");
     if ((n = ecl_y_get(root, "output_dir")))

@@ -322,6 +322,10 @@ int ec_knobs_validate(const ec_knobs *k, ecl_err *e)
             return ecl_err_set(e, ECL_ECONFIG, "config: return_timing_distribution must increase");
     if (k->timing_days[k->ntiming - 1] > 1500 || k->react_delay.hi > 1500 || k->ttfc.hi > 365)
         return ecl_err_set(e, ECL_ECONFIG, "config: delays above 1500 days are not supported");
+    for (int c = 0; c <= k->nch; c++)
+        for (int t = 0; t <= k->ntier; t++)
+            if (k->delay[c][t].hi * k->max_gap_factor > 3000)
+                return ecl_err_set(e, ECL_ECONFIG, "config: a visit gap range max x world.max_gap_factor exceeds 3000 days");
     if (k->new_customers_per_day < 0 || k->new_customers_per_day > 1e6)
         return ecl_err_set(e, ECL_ECONFIG, "config: world.new_customers_per_day must be in [0, 1000000]");
     if (k->reengage_days_mean < 1 || k->reengage_days_mean > 1000)

@@ -23,7 +23,7 @@
 #include "names.h"
 #include "world.h"
 
-#define RING 2048 /* days of calendar; every scheduling horizon is validated to stay below it */
+#define RING 4096 /* days of calendar; every scheduling horizon is validated to stay below it */
 #define US_PER_DAY 86400000000LL
 #define MAX_ITEMS 64
 
@@ -758,6 +758,8 @@ static int schedule(ec_cursor *c, int32_t day, uint32_t ci, int kind)
 {
     if (day <= c->base.day)
         day = c->base.day + 1;
+    if (day - c->base.day >= RING) /* never wrap the calendar (validation keeps horizons shorter) */
+        day = c->base.day + RING - 1;
     return vec32_push(&c->cal[(uint32_t)day % RING], (ci << 2) | (uint32_t)kind);
 }
 
@@ -985,6 +987,8 @@ static int signups(ec_cursor *c, bool emit, ecl_batch *out)
         if (k->shock_month[i] == mi)
             shock = i + 1;
     for (int64_t i = 0; i < n; i++) {
+        if (c->ncust >= (1u << 30))
+            return ECL_EUNSUPPORTED; /* customer numbers are packed into 30 bits of a calendar entry */
         if (grow_customers(c, c->ncust + 1))
             return ECL_ENOMEM;
         uint32_t ci = (uint32_t)c->ncust++;
@@ -1093,6 +1097,8 @@ static int ecom_step(ecl_cursor *base, bool emit, ecl_batch *out, ecl_mess_count
         rc = emit_order(M, c, &((ec_order_ref *)ls->v)[i], out);
     size_t nlate_rows = emit ? out[T_ORD].cols[0].len : 0;
     ls->n = 0;
+    if (rc == ECL_EUNSUPPORTED)
+        return ecl_err_set(e, rc, "the ecom world exceeds 2^30 customers; lower world.new_customers_per_day");
     if (rc)
         return ecl_err_set(e, rc, "out of memory simulating the ecom world");
     if (emit) {

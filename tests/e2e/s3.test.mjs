@@ -127,6 +127,8 @@ test('missing and incomplete partitions are failures (exit 3); complete ones sti
   const src = tempDir();
   makeLake(src, { tables: ['orders'], days: 1 });
   writePartition(src, 'orders', 'ingest_dt=2024-01-02', [['part-00000.parquet', bytes(100, 'x')]], { success: false });
+  // a dimension table (no ingest_dt partitions) is not missing on any date
+  writePartition(src, 'customers', 'signup_date=2023-12-31', [['part-00000.parquet', bytes(100, 'c')]]);
   const r = await up(['--source', src, '--dest', 's3://lake/miss', '--start-date', '2024-01-01', '--end-date', '2024-01-03', '--json']);
   assert.equal(r.code, 3, r.stderr);
   const j = JSON.parse(r.stdout);
@@ -135,6 +137,8 @@ test('missing and incomplete partitions are failures (exit 3); complete ones sti
   assert.equal(j.incomplete, 1);
   assert.match(r.stderr, /no _SUCCESS/);
   assert.match(r.stderr, /missing partition/);
+  assert.doesNotMatch(r.stderr, /missing partition '[^']*customers/);
+  assert.match(r.stderr, /table 'customers' has only dimension partitions: add --dimensions/);
   assert.equal(s3.object('lake', 'miss/orders/ingest_dt=2024-01-02/part-00000.parquet'), null);
   assert.ok(s3.object('lake', 'miss/orders/ingest_dt=2024-01-01/_SUCCESS'));
 });
