@@ -716,8 +716,12 @@ int ecl_publish_partition(ecl_publisher *p, size_t idx, const char *value, const
         ecl_publish_crash_point("manifest-written");
     }
     if (!rc) {
+        /* An empty marker has no data to sync: the fsync of the staging directory below makes its
+         * creation durable, before the swap publishes it. */
         snprintf(path, sizeof path, "%s/%s", staging, ECL_SUCCESS_NAME);
-        rc = write_text_file(path, "", 0, e);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || close(fd) != 0)
+            rc = ecl_err_errno(e, errno, "cannot create '%s'", path);
         ecl_publish_crash_point("success-written");
     }
     if (!rc)
@@ -1187,6 +1191,17 @@ int ecl_partition_committed(ecl_sink *sink, const char *dir_key, const ecl_part_
                 ecl_obj_info fi;
                 ecl_err fe = ECL_ERR_INIT;
                 int hr = sink->ops->head(sink, m.files[i].path, &fi, &fe);
+                if (!hr && !fi.sha256_hex[0]) {
+                    /* No checksum in the object's metadata: read it back and hash it. */
+                    ecl_buf data = ECL_BUF_INIT;
+                    hr = sink->ops->get(sink, m.files[i].path, &data, &fe);
+                    if (!hr) {
+                        uint8_t d[32];
+                        ecl_sha256(data.data, data.len, d);
+                        ecl_hex(d, 32, fi.sha256_hex);
+                    }
+                    ecl_buf_release(&data);
+                }
                 if (hr == ECL_ENOTFOUND || (!hr && strcmp(fi.sha256_hex, m.files[i].sha256) != 0))
                     match = false;
                 else if (hr)
