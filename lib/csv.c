@@ -1268,7 +1268,7 @@ int ecl_csv_write_batch(ecl_out *o, const ecl_batch *b, const ecl_csv_dialect *d
     const ecl_schema *s = b->schema;
     const bool single = s->nfields == 1;
     int rc = 0;
-    if (ecl_buf_grow(&w.b, FLUSH_AT + 4096))
+    if (ecl_buf_grow(&w.b, 4096)) /* grows as needed; small batches stay cheap */
         return ecl_err_set(e, ECL_ENOMEM, "out of memory writing CSV");
     for (size_t r = 0; r < b->nrows && !rc; r++) {
         for (size_t k = 0; k < s->nfields; k++) {

@@ -716,8 +716,12 @@ int ecl_publish_partition(ecl_publisher *p, size_t idx, const char *value, const
         ecl_publish_crash_point("manifest-written");
     }
     if (!rc) {
+        /* An empty marker has no data to sync: the fsync of the staging directory below makes its
+         * creation durable, before the swap publishes it. */
         snprintf(path, sizeof path, "%s/%s", staging, ECL_SUCCESS_NAME);
-        rc = write_text_file(path, "", 0, e);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || close(fd) != 0)
+            rc = ecl_err_errno(e, errno, "cannot create '%s'", path);
         ecl_publish_crash_point("success-written");
     }
     if (!rc)

@@ -101,8 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ecl_err e = ECL_ERR_INIT;
     if (ecl_csv_open_mem(&r, "fuzz", data, size, &d, &e) == 0) {
         ecl_csv_expect_fields(r, SIZE_MAX);
-        ecl_batch b;
-        if (ecl_batch_init(&b, &s))
+        ecl_batch b, tmp;
+        if (ecl_batch_init(&b, &s) || ecl_batch_init(&tmp, &s))
             abort();
         const ecl_csv_field *f;
         size_t n;
@@ -115,9 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* each field goes to the column its index picks; a row is kept only when all parse */
             if (n > NT)
                 n = NT;
-            ecl_batch tmp;
-            if (ecl_batch_init(&tmp, &s))
-                abort();
+            ecl_batch_clear(&tmp);
             bool ok = true;
             for (size_t k = 0; k < NT; k++) {
                 ecl_csv_field fld = k < n ? f[k] : (ecl_csv_field){"", 0, false, 1, 1};
@@ -134,8 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (ecl_batch_append_row(&b, &tmp, 0))
                     abort();
             }
-            ecl_batch_release(&tmp);
         }
+        ecl_batch_release(&tmp);
         rewrite_check(&s, &b, &d);
         ecl_batch_release(&b);
         ecl_csv_free(r);
