@@ -1191,6 +1191,17 @@ int ecl_partition_committed(ecl_sink *sink, const char *dir_key, const ecl_part_
                 ecl_obj_info fi;
                 ecl_err fe = ECL_ERR_INIT;
                 int hr = sink->ops->head(sink, m.files[i].path, &fi, &fe);
+                if (!hr && !fi.sha256_hex[0]) {
+                    /* No checksum in the object's metadata: read it back and hash it. */
+                    ecl_buf data = ECL_BUF_INIT;
+                    hr = sink->ops->get(sink, m.files[i].path, &data, &fe);
+                    if (!hr) {
+                        uint8_t d[32];
+                        ecl_sha256(data.data, data.len, d);
+                        ecl_hex(d, 32, fi.sha256_hex);
+                    }
+                    ecl_buf_release(&data);
+                }
                 if (hr == ECL_ENOTFOUND || (!hr && strcmp(fi.sha256_hex, m.files[i].sha256) != 0))
                     match = false;
                 else if (hr)

@@ -48,6 +48,8 @@ struct ecl_wh {
     /* the open load */
     int load_table;
     ecl_stmt *ins[ECL_WH_NTABLES];
+    /* statements run once per file, prepared once per connection */
+    ecl_stmt *ledger_get, *ledger_put, *del[ECL_WH_NTABLES];
     ecl_buf copy;
     size_t load_ncols;
 };
@@ -109,8 +111,12 @@ void ecl_wh_close(ecl_wh *w)
 {
     if (!w)
         return;
-    for (int i = 0; i < ECL_WH_NTABLES; i++)
+    for (int i = 0; i < ECL_WH_NTABLES; i++) {
         ecl_stmt_free(w->ins[i]);
+        ecl_stmt_free(w->del[i]);
+    }
+    ecl_stmt_free(w->ledger_get);
+    ecl_stmt_free(w->ledger_put);
     if (w->db) {
         ecl_wh_unlock(w);
         ecl_db_close(w->db);
@@ -205,8 +211,10 @@ static int ledger_insert(ecl_wh *w, const char *path, const ecl_wh_entry *en)
     return 0;
 }
 
-static void entry_from(ecl_wh_entry *en, const char *sha, int64_t size, const char *status)
+static void entry_from(ecl_wh_entry *en, const char *sha, int64_t size, const char *status,
+                       const char *stat_key)
 {
+    snprintf(en->stat_key, sizeof en->stat_key, "%s", stat_key ? stat_key : "");
     snprintf(en->sha256, sizeof en->sha256, "%s", sha ? sha : "");
     en->size = (uint64_t)size;
     snprintf(en->status, sizeof en->status, "%s", status ? status : "");
@@ -216,13 +224,13 @@ int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e)
 {
     ledger_clear(w);
     ecl_stmt *st;
-    if (ecl_db_prepare(w->db, &st, "SELECT source_file, sha256, size_bytes, status FROM ingest_ledger", e))
+    if (ecl_db_prepare(w->db, &st, "SELECT source_file, sha256, size_bytes, status, stat_key FROM ingest_ledger", e))
         return e->code;
     bool row;
     int rc;
     while ((rc = ecl_stmt_next(st, &row, e)) == 0 && row) {
         ecl_wh_entry en;
-        entry_from(&en, ecl_stmt_text(st, 1), ecl_stmt_int(st, 2), ecl_stmt_text(st, 3));
+        entry_from(&en, ecl_stmt_text(st, 1), ecl_stmt_int(st, 2), ecl_stmt_text(st, 3), ecl_stmt_text(st, 4));
         if (ledger_insert(w, ecl_stmt_text(st, 0), &en)) {
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory loading the ingest ledger");
             break;
@@ -240,23 +248,26 @@ const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_fil
 
 int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e)
 {
-    ecl_stmt *st;
     *found = false;
-    if (ecl_db_prepare(w->db, &st, "SELECT sha256, size_bytes, status FROM ingest_ledger WHERE source_file = ?", e))
+    if (!w->ledger_get &&
+        ecl_db_prepare(w->db, &w->ledger_get, "SELECT sha256, size_bytes, status, stat_key FROM ingest_ledger WHERE source_file = ?", e))
         return e->code;
-    ecl_stmt_bind_text(st, 1, source_file);
+    ecl_stmt *st = w->ledger_get;
+    ecl_stmt_reset(st);
+    if (ecl_stmt_bind_text(st, 1, source_file))
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     bool row;
     int rc = ecl_stmt_next(st, &row, e);
     if (!rc && row) {
-        entry_from(out, ecl_stmt_text(st, 0), ecl_stmt_int(st, 1), ecl_stmt_text(st, 2));
+        entry_from(out, ecl_stmt_text(st, 0), ecl_stmt_int(st, 1), ecl_stmt_text(st, 2), ecl_stmt_text(st, 3));
         *found = true;
     }
-    ecl_stmt_free(st);
+    ecl_stmt_reset(st);
     return rc;
 }
 
 int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, uint64_t size,
-                      const char *status, uint64_t rows_total, uint64_t rows_loaded,
+                      const char *stat_key, const char *status, uint64_t rows_total, uint64_t rows_loaded,
                       uint64_t rows_rejected, const char *loaded_at, ecl_err *e)
 {
     char sz[24], rt[24], rl[24], rr[24];
@@ -264,20 +275,31 @@ int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, ui
     snprintf(rt, sizeof rt, "%llu", (unsigned long long)rows_total);
     snprintf(rl, sizeof rl, "%llu", (unsigned long long)rows_loaded);
     snprintf(rr, sizeof rr, "%llu", (unsigned long long)rows_rejected);
-    const char *p[8] = {source_file, sha256, sz, status, rt, rl, rr, loaded_at};
+    const char *p[9] = {source_file, sha256, sz, status, rt, rl, rr, loaded_at, stat_key};
     /* CAST keeps the parameters typed on PostgreSQL, where they arrive as text. */
-    int rc = ecl_db_execp(w->db,
-                          "INSERT INTO ingest_ledger (source_file, sha256, size_bytes, status, rows_total, "
-                          "rows_loaded, rows_rejected, loaded_at) VALUES (?, ?, CAST(? AS BIGINT), ?, "
-                          "CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?) "
-                          "ON CONFLICT (source_file) DO UPDATE SET sha256 = excluded.sha256, "
-                          "size_bytes = excluded.size_bytes, status = excluded.status, rows_total = "
-                          "excluded.rows_total, rows_loaded = excluded.rows_loaded, rows_rejected = "
-                          "excluded.rows_rejected, loaded_at = excluded.loaded_at",
-                          8, p, NULL, e);
+    int rc = 0;
+    if (!w->ledger_put)
+        rc = ecl_db_prepare(w->db, &w->ledger_put,
+                            "INSERT INTO ingest_ledger (source_file, sha256, size_bytes, status, rows_total, "
+                            "rows_loaded, rows_rejected, loaded_at, stat_key) VALUES (?, ?, CAST(? AS BIGINT), ?, "
+                            "CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?) "
+                            "ON CONFLICT (source_file) DO UPDATE SET sha256 = excluded.sha256, "
+                            "size_bytes = excluded.size_bytes, status = excluded.status, rows_total = "
+                            "excluded.rows_total, rows_loaded = excluded.rows_loaded, rows_rejected = "
+                            "excluded.rows_rejected, loaded_at = excluded.loaded_at, stat_key = excluded.stat_key",
+                            e);
+    if (!rc) {
+        ecl_stmt_reset(w->ledger_put);
+        for (int i = 0; i < 9 && !rc; i++)
+            if (ecl_stmt_bind_text(w->ledger_put, i + 1, p[i]))
+                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+        if (!rc)
+            rc = ecl_stmt_run(w->ledger_put, e);
+        ecl_stmt_reset(w->ledger_put);
+    }
     if (!rc) {
         ecl_wh_entry en;
-        entry_from(&en, sha256, (int64_t)size, status);
+        entry_from(&en, sha256, (int64_t)size, status, stat_key);
         if (ledger_insert(w, source_file, &en))
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory updating the ingest ledger");
     }
@@ -300,11 +322,20 @@ void ecl_wh_rollback(ecl_wh *w)
 
 int ecl_wh_delete_source(ecl_wh *w, ecl_wh_table t, const char *source_file, ecl_err *e)
 {
-    char sql[160];
-    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", tables[t].name,
-             t == ECL_WH_REJECTS ? "source_file" : "_source_file");
-    const char *p[1] = {source_file};
-    return ecl_db_execp(w->db, sql, 1, p, NULL, e);
+    if (!w->del[t]) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", tables[t].name,
+                 t == ECL_WH_REJECTS ? "source_file" : "_source_file");
+        if (ecl_db_prepare(w->db, &w->del[t], sql, e))
+            return e->code;
+    }
+    ecl_stmt *st = w->del[t];
+    ecl_stmt_reset(st);
+    if (ecl_stmt_bind_text(st, 1, source_file))
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    int rc = ecl_stmt_run(st, e);
+    ecl_stmt_reset(st);
+    return rc;
 }
 
 /* ---- bulk loads ---- */

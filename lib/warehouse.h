@@ -53,6 +53,7 @@ void ecl_wh_unlock(ecl_wh *w);
 typedef struct ecl_wh_entry {
     char sha256[65];
     uint64_t size;
+    char stat_key[96]; /* "" when unknown */
     char status[16];
 } ecl_wh_entry;
 
@@ -63,7 +64,7 @@ const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_fil
 /* From the database (inside a transaction: sees other processes' committed loads). */
 int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e);
 int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, uint64_t size,
-                      const char *status, uint64_t rows_total, uint64_t rows_loaded,
+                      const char *stat_key, const char *status, uint64_t rows_total, uint64_t rows_loaded,
                       uint64_t rows_rejected, const char *loaded_at, ecl_err *e);
 
 /* Transactions (retry on ECL_ETRANSIENT is the caller's choice). */

@@ -28,8 +28,10 @@ static const char help[] =
     "quarantine directory with NAME_error.json beside it naming every problem.\n"
     "\n"
     "Idempotent: the load ledger (ingest_ledger) keys each file by path and SHA-256. A changed file\n"
-    "replaces its rows in one transaction; an unchanged file is skipped after a hash check, so\n"
-    "re-ingesting everything changes nothing. PostgreSQL loads use COPY. Concurrent runs on one\n"
+    "replaces its rows in one transaction; an unchanged file is skipped, so re-ingesting\n"
+    "everything changes nothing. A file whose size, mtime, ctime and inode are those recorded with\n"
+    "its hash is not even read (like git's index); --rehash reads and hashes every file instead.\n"
+    "PostgreSQL loads use COPY. Concurrent runs on one\n"
     "warehouse are safe (PostgreSQL: advisory lock; SQLite: write transactions and a ledger re-check).\n"
     "\n"
     "Options:\n"
@@ -41,6 +43,7 @@ static const char help[] =
     "  --batch N               window directories per transaction (default 64)\n"
     "  --no-reference-check    do not require units/products to exist (no reference data available)\n"
     "  --dry-run               validate and report only: no writes, no moves\n"
+    "  --rehash                hash every file even when its stat data is unchanged\n"
     "  --strict                exit 3 when any row was rejected or any file quarantined\n"
     "  --json                  print a JSON summary on stdout\n"
     "\n"
@@ -48,7 +51,7 @@ static const char help[] =
     "  ecomlake ingest --source output --warehouse sqlite:bronze.db\n"
     "  ecomlake ingest --source lake --warehouse postgresql://etl@localhost/mrhealth --json\n";
 
-enum { O_SOURCE = 1000, O_WH, O_QUAR, O_MAX, O_TZ, O_BATCH, O_NOREF, O_DRY, O_STRICT, O_JSON };
+enum { O_SOURCE = 1000, O_WH, O_QUAR, O_MAX, O_TZ, O_BATCH, O_NOREF, O_DRY, O_STRICT, O_JSON, O_REHASH };
 
 static int run(int argc, char **argv);
 const cli_cmd cmd_ingest = {"ingest", "validate landed restaurant CSV files and load them into bronze tables",
@@ -80,6 +83,7 @@ static int run(int argc, char **argv)
         {"timezone", required_argument, 0, O_TZ},   {"batch", required_argument, 0, O_BATCH},
         {"no-reference-check", no_argument, 0, O_NOREF}, {"dry-run", no_argument, 0, O_DRY},
         {"strict", no_argument, 0, O_STRICT},       {"json", no_argument, 0, O_JSON},
+        {"rehash", no_argument, 0, O_REHASH},
         {0, 0, 0, 0},
     };
     ecl_resto_ingest_opts o = {0};
@@ -110,6 +114,7 @@ static int run(int argc, char **argv)
         case O_DRY: o.dry_run = true; break;
         case O_STRICT: strict = true; break;
         case O_JSON: json = true; break;
+        case O_REHASH: o.rehash = true; break;
         default: return EXIT_USAGE;
         }
     }

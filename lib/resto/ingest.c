@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ enum { DEFAULT_MAX_SIZE = 10 * 1024 * 1024, DEFAULT_BATCH = 64, TX_ATTEMPTS = 5 
 typedef struct win_dir {
     char *rel; /* "csv_sales/2026/02/01/unit_001/window_1214" */
     bool has_orders, has_items;
+    char keys[2][96]; /* stat keys of pedido.csv and item_pedido.csv taken during the scan */
 } win_dir;
 
 typedef struct scan {
@@ -40,7 +42,9 @@ typedef struct scan {
 static const char *const ref_kinds[4] = {"produto", "unidade", "estado", "pais"};
 static const ecl_wh_table ref_tables[4] = {ECL_WH_PRODUCTS, ECL_WH_UNITS, ECL_WH_STATES, ECL_WH_COUNTRIES};
 
-static int add_dir(scan *s, const char *rel, bool orders, bool items)
+static void stat_key(const struct stat *st, char out[96]);
+
+static int add_dir(scan *s, const char *rel, bool orders, bool items, char keys[2][96])
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
@@ -54,11 +58,16 @@ static int add_dir(scan *s, const char *rel, bool orders, bool items)
         return ECL_ENOMEM;
     s->dirs[s->n].has_orders = orders;
     s->dirs[s->n].has_items = items;
+    memcpy(s->dirs[s->n].keys, keys, sizeof s->dirs[s->n].keys);
     s->n++;
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* Entries are stored as one type byte (d_type) followed by the name, sorted by name. */
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+}
 
 /* Walks ROOT/rel recursively; a directory holding pedido.csv or item_pedido.csv is a window. */
 static int walk(scan *s, const char *rel, ecl_err *e)
@@ -86,35 +95,52 @@ static int walk(scan *s, const char *rel, ecl_err *e)
             }
             names = v;
         }
-        if (!(names[n] = strdup(de->d_name))) {
+        size_t len = strlen(de->d_name);
+        if (!(names[n] = malloc(len + 2))) {
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s'", abs);
             break;
         }
+        /* d_type saves a stat per entry on file systems that report it */
+        names[n][0] = (char)de->d_type;
+        memcpy(names[n] + 1, de->d_name, len + 1);
         n++;
     }
-    closedir(d);
     if (!rc)
-        qsort(names, n, sizeof *names, cmp_str);
+        qsort(names, n, sizeof *names, cmp_entry);
     bool orders = false, items = false;
+    char keys[2][96] = {"", ""};
     for (size_t i = 0; i < n && !rc; i++) {
+        const char *name = names[i] + 1;
+        unsigned char type = (unsigned char)names[i][0];
         char sub[4096], subabs[4200];
-        snprintf(sub, sizeof sub, "%s/%s", rel, names[i]);
-        snprintf(subabs, sizeof subabs, "%s/%s", s->root, sub);
-        struct stat st;
-        if (stat(subabs, &st) != 0)
-            continue; /* vanished (moved by a concurrent ingest) */
-        if (S_ISDIR(st.st_mode))
+        snprintf(sub, sizeof sub, "%s/%s", rel, name);
+        if (type == DT_UNKNOWN || type == DT_LNK) {
+            struct stat st;
+            snprintf(subabs, sizeof subabs, "%s/%s", s->root, sub);
+            if (stat(subabs, &st) != 0)
+                continue; /* vanished (moved by a concurrent ingest) */
+            type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
+        }
+        if (type == DT_DIR)
             rc = walk(s, sub, e);
-        else if (strcmp(names[i], "pedido.csv") == 0)
-            orders = true;
-        else if (strcmp(names[i], "item_pedido.csv") == 0)
-            items = true;
-        else if (strlen(names[i]) > 4 && strcmp(names[i] + strlen(names[i]) - 4, ".csv") == 0) {
+        else if (strcmp(name, "pedido.csv") == 0 || strcmp(name, "item_pedido.csv") == 0) {
+            /* stat relative to the open directory: no path walk per file */
+            int k = name[0] == 'p' ? 0 : 1;
+            struct stat st;
+            if (fstatat(dirfd(d), name, &st, 0) == 0)
+                stat_key(&st, keys[k]);
+            if (k == 0)
+                orders = true;
+            else
+                items = true;
+        }
+        else if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".csv") == 0) {
             ecl_log(ECL_LOG_DEBUG, sub, "skipped: unknown file type");
             s->other_files++;
         }
     }
-    if (!rc && (orders || items) && add_dir(s, rel, orders, items))
+    closedir(d);
+    if (!rc && (orders || items) && add_dir(s, rel, orders, items, keys))
         rc = ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s'", abs);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -132,6 +158,9 @@ static void scan_release(scan *s)
 /* ---- one source file in memory ---- */
 
 typedef struct src_file {
+    char stat_key[96];
+    bool read; /* bytes were read (not skipped on the stat key) */
+    bool known; /* the ledger has seen this path: it may have rows to replace */
     char rel[4096];
     char abs[4200];
     bool present;
@@ -142,6 +171,30 @@ typedef struct src_file {
     ecl_buf data;
 } src_file;
 
+static void stat_key(const struct stat *st, char out[96])
+{
+    snprintf(out, 96, "%lld:%lld.%09ld:%lld.%09ld:%llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+             st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
+             (unsigned long long)st->st_ino);
+}
+
+/* The git-index shortcut: unchanged stat data -> the ledger's hash is still the file's hash. */
+static void stat_unchanged(const ecl_wh *w, const char *root, const char *rel, bool rehash, bool *same,
+                           bool *exists)
+{
+    char abs[4200];
+    snprintf(abs, sizeof abs, "%s/%s", root, rel);
+    struct stat st;
+    *same = false;
+    *exists = stat(abs, &st) == 0;
+    if (!*exists || rehash)
+        return;
+    const ecl_wh_entry *en = ecl_wh_ledger_cached(w, rel);
+    char key[96];
+    stat_key(&st, key);
+    *same = en && en->stat_key[0] && strcmp(en->stat_key, key) == 0;
+}
+
 /* Reads (unless over the limit) and hashes a file. ECL_ENOTFOUND if it vanished. */
 static int load_file(src_file *f, const char *root, const char *rel, uint64_t max, ecl_err *e)
 {
@@ -150,25 +203,53 @@ static int load_file(src_file *f, const char *root, const char *rel, uint64_t ma
     f->present = false;
     f->too_big = false;
     f->unchanged = false;
+    f->known = false;
     ecl_buf_clear(&f->data);
+    /* One open + fstat + read per file: the re-ingest of unchanged files is this plus a hash. */
+    int fd = open(f->abs, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? ECL_ENOTFOUND : ecl_err_errno(e, errno, "cannot open '%s'", f->abs);
     struct stat st;
-    if (stat(f->abs, &st) != 0)
-        return errno == ENOENT ? ECL_ENOTFOUND : ecl_err_errno(e, errno, "cannot stat '%s'", f->abs);
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return ecl_err_errno(e, err, "cannot stat '%s'", f->abs);
+    }
     f->size = (uint64_t)st.st_size;
+    stat_key(&st, f->stat_key);
+    f->read = true;
     if (f->size > max) {
+        close(fd);
         f->too_big = true;
         if (ecl_sha256_file(f->abs, f->sha, &f->size, e))
             return e->code;
-    } else {
-        ecl_err le = ECL_ERR_INIT;
-        int rc = ecl_read_file(f->abs, &f->data, 0, &le);
-        if (rc)
-            return rc == ECL_ENOTFOUND ? rc : (*e = le, rc);
-        uint8_t d[32];
-        ecl_sha256(f->data.data, f->data.len, d);
-        ecl_hex(d, 32, f->sha);
-        f->size = f->data.len;
+        f->present = true;
+        return 0;
     }
+    int rc = 0;
+    for (;;) {
+        if (ecl_buf_grow(&f->data, (size_t)f->size + 1)) {
+            rc = ecl_err_set(e, ECL_ENOMEM, "out of memory reading '%s'", f->abs);
+            break;
+        }
+        ssize_t got = read(fd, f->data.data + f->data.len, f->data.cap - f->data.len - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = ecl_err_errno(e, errno, "cannot read '%s'", f->abs);
+            break;
+        }
+        if (got == 0)
+            break;
+        ecl_buf_setlen(&f->data, f->data.len + (size_t)got);
+    }
+    close(fd);
+    if (rc)
+        return rc;
+    uint8_t d[32];
+    ecl_sha256(f->data.data, f->data.len, d);
+    ecl_hex(d, 32, f->sha);
+    f->size = f->data.len;
     f->present = true;
     return 0;
 }
@@ -320,6 +401,13 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
             continue;
         char rel[64];
         snprintf(rel, sizeof rel, "reference_data/%s.csv", ref_kinds[k]);
+        bool same, exists;
+        stat_unchanged(r->w, r->o->source, rel, r->o->rehash, &same, &exists);
+        if (same) {
+            r->st->files_seen++;
+            r->st->files_skipped++;
+            continue;
+        }
         rc = load_file(&f[k], r->o->source, rel, r->o->max_file_size, e);
         if (rc == ECL_ENOTFOUND) {
             rc = 0;
@@ -387,7 +475,7 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
                 }
                 if (!rc) {
                     size_t np = out[k].problems.n;
-                    rc = ecl_wh_ledger_put(r->w, f[k].rel, f[k].sha, f[k].size,
+                    rc = ecl_wh_ledger_put(r->w, f[k].rel, f[k].sha, f[k].size, f[k].stat_key,
                                            quarantine[k] ? "quarantined" : np ? "partial" : "loaded",
                                            out[k].nrows + np, out[k].nrows, np, r->now, &te);
                 }
@@ -443,6 +531,24 @@ static int prepare_item(run *r, const win_dir *d, work_item *wi, ecl_err *e)
     wi->validated = false;
     wi->quarantine[0] = wi->quarantine[1] = false;
     memset(&wi->out, 0, sizeof wi->out);
+    /* Fast path: every file of the window has the stat data recorded with its hash. */
+    int nsame = 0, nexist = 0;
+    for (int k = 0; k < 2; k++) {
+        if (!has[k] || !d->keys[k][0])
+            continue;
+        char rel[4200];
+        snprintf(rel, sizeof rel, "%s/%s", d->rel, names[k]);
+        const ecl_wh_entry *en = ecl_wh_ledger_cached(r->w, rel);
+        nexist++;
+        nsame += !r->o->rehash && en && strcmp(en->stat_key, d->keys[k]) == 0;
+    }
+    if (nexist > 0 && nsame == nexist) {
+        wi->skip = true;
+        wi->files[0].present = wi->files[1].present = false;
+        r->st->files_seen += (uint64_t)nexist;
+        r->st->files_skipped += (uint64_t)nexist;
+        return 0;
+    }
     bool all_same = true;
     for (int k = 0; k < 2; k++) {
         wi->files[k].present = false;
@@ -561,6 +667,7 @@ static int commit_batch(run *r, work_item *items, size_t n, ecl_err *e)
             ecl_wh_entry en;
             bool found;
             rc = ecl_wh_ledger_get(r->w, items[i].files[k].rel, &en, &found, e);
+            items[i].files[k].known = found;
             all_same &= found && strcmp(en.sha256, items[i].files[k].sha) == 0;
         }
         if (!rc && all_same) {
@@ -576,9 +683,9 @@ static int commit_batch(run *r, work_item *items, size_t n, ecl_err *e)
             src_file *f = &items[i].files[k];
             if (!f->present)
                 continue;
-            /* Only files the ledger has seen can have rows to replace. */
-            const ecl_wh_entry *en = ecl_wh_ledger_cached(r->w, f->rel);
-            bool known = en != NULL || !r->pg;
+            /* Only files the ledger has seen can have rows to replace (SQLite: as re-checked under
+             * the write lock above; PostgreSQL: the snapshot taken under the run's lock). */
+            bool known = r->pg ? ecl_wh_ledger_cached(r->w, f->rel) != NULL : f->known;
             if (known)
                 rc = ecl_wh_delete_source(r->w, k == 0 ? ECL_WH_ORDERS : ECL_WH_ORDER_ITEMS, f->rel, e);
             if (!rc && known)
@@ -616,7 +723,7 @@ static int commit_batch(run *r, work_item *items, size_t n, ecl_err *e)
             if (!wi->files[k].present)
                 continue;
             size_t np = count_problems(&wi->out.problems, wi->files[k].rel);
-            rc = ecl_wh_ledger_put(r->w, wi->files[k].rel, wi->files[k].sha, wi->files[k].size,
+            rc = ecl_wh_ledger_put(r->w, wi->files[k].rel, wi->files[k].sha, wi->files[k].size, wi->files[k].stat_key,
                                    wi->quarantine[k] ? "quarantined" : np ? "partial" : "loaded", total[k],
                                    valid[k], total[k] - valid[k], r->now, e);
         }

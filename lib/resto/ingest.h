@@ -10,7 +10,9 @@
  * file's previous rows; rejected rows go to ingest_rejects; a file with problems and no valid row (or
  * over the size limit) is moved to the quarantine directory (csv_sales/ replaced by quarantine/) with
  * NAME_error.json beside it listing every problem. The load ledger (path + SHA-256) makes re-runs
- * idempotent and cheap: unchanged files are skipped after hashing. */
+ * idempotent and cheap: a file whose stat data (size, mtime, ctime, inode) is what the ledger
+ * recorded with its hash is skipped without reading (as git's index does); any other file is read
+ * and hashed, and skipped if the hash matches. rehash forces the hash check for every file. */
 #ifndef ECL_RESTO_INGEST_H
 #define ECL_RESTO_INGEST_H
 
@@ -28,6 +30,7 @@ typedef struct ecl_resto_ingest_opts {
     size_t batch;            /* window directories per transaction; 0 = 64 */
     bool dry_run;            /* validate and report, write nothing, move nothing */
     bool no_reference_check; /* accept unknown units/products (when no reference data exists) */
+    bool rehash;             /* read and hash every file, even when its stat data is unchanged */
     const char *now;         /* _ingest_timestamp text; NULL = wall clock (or SOURCE_DATE_EPOCH) */
 } ecl_resto_ingest_opts;
 

@@ -77,11 +77,14 @@ CREATE TABLE IF NOT EXISTS ingest_rejects (
 );
 CREATE INDEX IF NOT EXISTS ingest_rejects_source_file ON ingest_rejects (source_file);
 
--- The load ledger: one row per source file and the content hash it was loaded with.
+-- The load ledger: one row per source file and the content hash it was loaded with. stat_key
+-- (size, mtime and ctime in ns, inode) validates the hash cheaply, as git's index does: a file whose
+-- stat data is unchanged is not read again; any difference means re-reading and hashing it.
 CREATE TABLE IF NOT EXISTS ingest_ledger (
     source_file TEXT PRIMARY KEY,
     sha256 TEXT NOT NULL,
     size_bytes BIGINT NOT NULL,
+    stat_key TEXT,
     status TEXT NOT NULL,
     rows_total BIGINT NOT NULL,
     rows_loaded BIGINT NOT NULL,

@@ -2,7 +2,7 @@
 // validation rule, quarantine, malformed CSV, and two concurrent ingest processes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ecl, eclSpawn, tempDir } from './lib/run.mjs';
 import { startPg, pgSkipReason } from './lib/pgserver.mjs';
@@ -91,6 +91,23 @@ test('counts, idempotent re-ingest and replacement of a changed window (sqlite +
     assert.equal(scalar(wh, 'select count(distinct id_pedido) from orders'), want2.orders);
     assert.equal(scalar(wh, 'select count(*) from order_items'), want2.items);
     assert.equal(scalar(wh, "select count(*) from ingest_ledger where status = 'loaded'"), want.files + 4);
+  }
+  // An in-place edit that keeps size and mtime is still noticed (ctime changes), and --rehash reads
+  // every file yet loads nothing that did not change.
+  const p = join(lake, 'csv_sales/2026/02/01/unit_003/window_1012/pedido.csv');
+  const before = statSync(p);
+  const text = readFileSync(p, 'utf8');
+  const edited = text.replace(/(T10:\d\d:)(\d)(\d)/, (m, a, b, c) => `${a}${b}${c === '9' ? '8' : String(Number(c) + 1)}`);
+  assert.notEqual(edited, text);
+  writeFileSync(p, edited);
+  utimesSync(p, before.atime, before.mtime);
+  for (const wh of whs) {
+    const r = ingest(lake, wh);
+    assert.equal(r.json.files_loaded, 2, wh.kind); // the window's two files reload together
+    const re = ingest(lake, wh, ['--rehash']);
+    assert.equal(re.json.files_loaded, 0);
+    assert.equal(re.json.bytes_read > 0, true);
+    assert.equal(scalar(wh, 'select count(*) from orders'), want2.orders);
   }
 });
 

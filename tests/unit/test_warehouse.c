@@ -43,7 +43,7 @@ static void load_replace_and_ledger(void **state)
             assert_int_equal(ecl_wh_load_row(w, vals, &e), 0);
         }
         assert_int_equal(ecl_wh_load_close(w, &e), 0);
-        assert_int_equal(ecl_wh_ledger_put(w, src, "ab", 10, "loaded", 3, 3, 0, "2026-02-02 00:00:00+00", &e), 0);
+        assert_int_equal(ecl_wh_ledger_put(w, src, "ab", 10, "10:1:1:7", "loaded", 3, 3, 0, "2026-02-02 00:00:00+00", &e), 0);
         assert_int_equal(ecl_wh_commit(w, &e), 0);
         assert_int_equal(count(w, "SELECT count(*) FROM orders"), 3); /* replaced, not appended */
     }
@@ -60,6 +60,7 @@ static void load_replace_and_ledger(void **state)
     assert_non_null(en);
     assert_string_equal(en->sha256, "ab");
     assert_string_equal(en->status, "loaded");
+    assert_string_equal(en->stat_key, "10:1:1:7");
     assert_null(ecl_wh_ledger_cached(w, "other.csv"));
     ecl_wh_entry got;
     bool found;
