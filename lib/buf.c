@@ -89,6 +89,27 @@ int ecl_buf_printf(ecl_buf *b, const char *fmt, ...)
     return rc;
 }
 
+int ecl_array_grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc <= n) {
+        if (nc > SIZE_MAX / 2)
+            return ECL_ENOMEM;
+        nc *= 2;
+    }
+    if (elem && nc > SIZE_MAX / elem)
+        return ECL_ENOMEM;
+    void *p = realloc(*v, nc * elem);
+    if (!p)
+        return ECL_ENOMEM;
+    memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
+    *v = p;
+    *cap = nc;
+    return 0;
+}
+
 uint8_t *ecl_buf_detach(ecl_buf *b, size_t *len)
 {
     uint8_t *p;

@@ -48,4 +48,9 @@ static inline void ecl_buf_setlen(ecl_buf *b, size_t len)
 uint8_t *ecl_buf_detach(ecl_buf *b, size_t *len);
 static inline bool ecl_buf_oom(const ecl_buf *b) { return b->oom; }
 
+/* The one growth rule for plain arrays: makes room for element n of *v (so *cap > n), doubling from
+ * 16, with overflow checks; new slots are zeroed. Returns 0 or ECL_ENOMEM (the array is unchanged).
+ * Call as ecl_array_grow((void **)&list->items, &list->cap, list->n, sizeof *list->items). */
+int ecl_array_grow(void **v, size_t *cap, size_t n, size_t elem);
+
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 /* Built-in datasets. A new model adds one line here. */
 static const struct {
     const char *name;
@@ -206,14 +208,8 @@ int ecl_mess_counts_add(ecl_mess_counts *c, const char *table, const char *colum
             return 0;
         }
     }
-    if (c->n == c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 32;
-        ecl_mess_count *p = realloc(c->items, nc * sizeof *p);
-        if (!p)
-            return ECL_ENOMEM;
-        c->items = p;
-        c->cap = nc;
-    }
+    if (ecl_array_grow((void **)&c->items, &c->cap, c->n, sizeof *c->items))
+        return ECL_ENOMEM;
     c->items[c->n++] = (ecl_mess_count){table, column, kind, n};
     return 0;
 }

@@ -106,9 +106,13 @@ int ecl_reload_count(ecl_db *db, const ecl_reload_src *src, int32_t start, int32
     return rc;
 }
 
+typedef struct chunk_file {
+    char *path; /* lake + '/' + the manifest's relative path */
+    int32_t day;
+} chunk_file;
+
 typedef struct chunk_files {
-    char **paths;   /* absolute-ish: lake + '/' + manifest path */
-    int32_t *days;
+    chunk_file *v;
     size_t n, cap;
     uint64_t rows;
 } chunk_files;
@@ -116,33 +120,21 @@ typedef struct chunk_files {
 static void chunk_files_release(chunk_files *f)
 {
     for (size_t i = 0; i < f->n; i++)
-        free(f->paths[i]);
-    free(f->paths);
-    free(f->days);
+        free(f->v[i].path);
+    free(f->v);
     memset(f, 0, sizeof *f);
 }
 
 static int chunk_files_add(chunk_files *f, const char *lake, const char *rel, int32_t day)
 {
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 16;
-        char **p = realloc(f->paths, nc * sizeof *p);
-        if (!p)
-            return ECL_ENOMEM;
-        f->paths = p;
-        int32_t *d = realloc(f->days, nc * sizeof *d);
-        if (!d)
-            return ECL_ENOMEM;
-        f->days = d;
-        f->cap = nc;
-    }
+    if (ecl_array_grow((void **)&f->v, &f->cap, f->n, sizeof *f->v))
+        return ECL_ENOMEM;
     size_t len = strlen(lake) + strlen(rel) + 2;
     char *s = malloc(len);
     if (!s)
         return ECL_ENOMEM;
     snprintf(s, len, "%s/%s", lake, rel);
-    f->paths[f->n] = s;
-    f->days[f->n++] = day;
+    f->v[f->n++] = (chunk_file){s, day};
     return 0;
 }
 
@@ -381,7 +373,7 @@ int ecl_reload_chunk(ecl_db *db, const ecl_reload_src *src, int32_t start, int32
     ecl_schema schema;
     ecl_schema_init(&schema);
     if (f.n) {
-        rc = ecl_pq_reader_open(&first, f.paths[0], e);
+        rc = ecl_pq_reader_open(&first, f.v[0].path, e);
         if (!rc && ecl_schema_copy(&schema, ecl_pq_reader_schema(first)))
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
         ecl_pq_reader_free(first);
@@ -421,8 +413,8 @@ int ecl_reload_chunk(ecl_db *db, const ecl_reload_src *src, int32_t start, int32
             rc = prepare_insert(&in, in.rows_per_stmt, &in.full, e);
         for (size_t i = 0; !rc && i < f.n; i++) {
             char day[11];
-            ecl_date_format(f.days[i], day);
-            rc = insert_file(&in, f.paths[i], day, &out->inserted, e);
+            ecl_date_format(f.v[i].day, day);
+            rc = insert_file(&in, f.v[i].path, day, &out->inserted, e);
         }
         if (!rc)
             rc = flush_rows(&in, e);

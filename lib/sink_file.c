@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "hash.h"
 #include "io.h"
 #include "sink.h"
@@ -247,14 +248,8 @@ typedef struct keylist {
 
 static int keylist_add(keylist *l, const char *key, uint64_t size)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        keyent *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return ECL_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (ecl_array_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v))
+        return ECL_ENOMEM;
     if (!(l->v[l->n].key = strdup(key)))
         return ECL_ENOMEM;
     l->v[l->n++].size = size;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/buf.h"
 #include "../lib/cancel.h"
 #include "../lib/hash.h"
 #include "../lib/manifest.h"
@@ -41,14 +42,8 @@ typedef struct objlist {
 static int collect(const char *key, const ecl_obj_info *info, void *ctx)
 {
     objlist *l = ctx;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 1024;
-        obj *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return 1;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (ecl_array_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v))
+        return 1;
     if (!(l->v[l->n].key = strdup(key)))
         return 1;
     l->v[l->n++].size = info->size;
@@ -122,14 +117,8 @@ static void note_day(vstate *v, const char *table, const char *key, int32_t day)
         snprintf(t->table, sizeof t->table, "%s", table);
         snprintf(t->key, sizeof t->key, "%s", key);
     }
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        int32_t *d = realloc(t->days, cap * sizeof *d);
-        if (!d)
-            return;
-        t->days = d;
-        t->cap = cap;
-    }
+    if (ecl_array_grow((void **)&t->days, &t->cap, t->n, sizeof *t->days))
+        return;
     t->days[t->n++] = day;
 }
 

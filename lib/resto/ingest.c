@@ -46,14 +46,8 @@ static void stat_key(const struct stat *st, char out[96]);
 
 static int add_dir(scan *s, const char *rel, bool orders, bool items, char keys[2][96])
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        win_dir *d = realloc(s->dirs, cap * sizeof *d);
-        if (!d)
-            return ECL_ENOMEM;
-        s->dirs = d;
-        s->cap = cap;
-    }
+    if (ecl_array_grow((void **)&s->dirs, &s->cap, s->n, sizeof *s->dirs))
+        return ECL_ENOMEM;
     if (!(s->dirs[s->n].rel = strdup(rel)))
         return ECL_ENOMEM;
     s->dirs[s->n].has_orders = orders;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../buf.h"
 #include "../csv.h"
 #include "resto.h"
 
@@ -29,14 +30,8 @@ int ecl_resto_problem_add(ecl_resto_problems *p, const char *file, uint64_t line
 {
     if (p->n >= MAX_PROBLEMS)
         return 0;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        ecl_resto_problem *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return ECL_ENOMEM;
-        p->v = v;
-        p->cap = cap;
-    }
+    if (ecl_array_grow((void **)&p->v, &p->cap, p->n, sizeof *p->v))
+        return ECL_ENOMEM;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -331,22 +326,6 @@ static bool one_of(const ecl_csv_field *f, const char *const *set, size_t n)
     return false;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 32;
-    while (nc <= n)
-        nc *= 2;
-    void *p = realloc(*v, nc * size);
-    if (!p)
-        return ECL_ENOMEM;
-    memset((char *)p + *cap * size, 0, (nc - *cap) * size);
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
 static int read_orders(const ecl_resto_window_in *in, const ecl_resto_refs *refs,
                        const ecl_resto_path_info *pi, ecl_resto_window_out *out, ecl_err *e)
 {
@@ -375,7 +354,7 @@ static int read_orders(const ecl_resto_window_in *in, const ecl_resto_refs *refs
     size_t nf;
     int more;
     while ((more = next_record(&c, &f, &nf, e)) == 1) {
-        if (grow((void **)&out->orders, &cap, out->norders, sizeof *out->orders))
+        if (ecl_array_grow((void **)&out->orders, &cap, out->norders, sizeof *out->orders))
             goto oom;
         ecl_resto_order_row *o = &out->orders[out->norders++];
         uint64_t line = ecl_csv_line(c.r);
@@ -502,7 +481,7 @@ static int read_items(const ecl_resto_window_in *in, const ecl_resto_refs *refs,
     size_t nf;
     int more;
     while ((more = next_record(&c, &f, &nf, e)) == 1) {
-        if (grow((void **)&out->items, &cap, out->nitems, sizeof *out->items))
+        if (ecl_array_grow((void **)&out->items, &cap, out->nitems, sizeof *out->items))
             goto oom;
         ecl_resto_item_row *it = &out->items[out->nitems++];
         uint64_t line = ecl_csv_line(c.r);
@@ -753,9 +732,9 @@ int ecl_resto_validate_reference(const char *kind, const char *path, const uint8
         }
         if (pr->n != before)
             continue;
-        if (grow((void **)&out->cells, &cap, out->nrows * out->ncols + out->ncols - 1, sizeof(char *)) ||
-            grow((void **)&out->lines, &lcap, out->nrows, sizeof *out->lines) ||
-            grow((void **)&ids, &idcap, out->nrows, sizeof *ids))
+        if (ecl_array_grow((void **)&out->cells, &cap, out->nrows * out->ncols + out->ncols - 1, sizeof(char *)) ||
+            ecl_array_grow((void **)&out->lines, &lcap, out->nrows, sizeof *out->lines) ||
+            ecl_array_grow((void **)&ids, &idcap, out->nrows, sizeof *ids))
             goto oom;
         for (size_t j = 0; j < out->ncols; j++) {
             char *s = dup_field(col(&c, f, (int)j));

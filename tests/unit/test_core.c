@@ -50,6 +50,27 @@ static void buf_invariants(void **state)
     ecl_buf_release(&capped);
 }
 
+static void array_grow(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        assert_int_equal(ecl_array_grow((void **)&v, &cap, n, sizeof *v), 0);
+        assert_true(cap > n);
+        assert_int_equal(v[n], 0); /* new slots are zeroed */
+        v[n] = (int)n + 1;
+    }
+    assert_int_equal(v[999], 1000);
+    size_t before = cap;
+    assert_int_equal(ecl_array_grow((void **)&v, &cap, 10, sizeof *v), 0);
+    assert_int_equal(cap, before);
+    size_t huge = SIZE_MAX / 2;
+    assert_int_equal(ecl_array_grow((void **)&v, &cap, huge, sizeof *v), ECL_ENOMEM);
+    assert_int_equal(cap, before);
+    free(v);
+}
+
 static void batch_push_and_copy(void **state)
 {
     (void)state;
@@ -137,7 +158,7 @@ static void calendar(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(err_is_sticky),        cmocka_unit_test(buf_invariants),
+        cmocka_unit_test(err_is_sticky),        cmocka_unit_test(buf_invariants), cmocka_unit_test(array_grow),
         cmocka_unit_test(batch_push_and_copy),  cmocka_unit_test(types_parse),
         cmocka_unit_test(calendar),
     };
