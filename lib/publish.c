@@ -736,6 +736,24 @@ static int swap_in(const char *staging, const char *final, const char *table_dir
 
 void ecl_pub_result_release(ecl_pub_result *r) { ecl_buf_release(&r->manifest_json); }
 
+/* Creates an empty staging directory: one mkdir in the common case (table directory there, no
+ * leftover), instead of a mkdir per path component. */
+static int make_staging(const char *staging, const char *table_dir, ecl_err *e)
+{
+    if (mkdir(staging, 0755) == 0)
+        return 0;
+    int rc = 0;
+    if (errno == ENOENT)
+        rc = ecl_mkdirs(table_dir, e);
+    else if (errno == EEXIST)
+        rc = rm_tree(staging, e);
+    else
+        return ecl_err_errno(e, errno, "cannot create directory '%s'", staging);
+    if (!rc && mkdir(staging, 0755) != 0)
+        rc = ecl_err_errno(e, errno, "cannot create directory '%s'", staging);
+    return rc;
+}
+
 struct ecl_pub_staged {
     ecl_pub_result res; /* rows, bytes, files and the manifest; the hash is set at commit */
     fd_list pending;    /* files written but not yet synced */
@@ -787,9 +805,7 @@ int ecl_publish_stage(ecl_publisher *p, size_t idx, const char *value, const ecl
     snprintf(s->final, sizeof s->final, "%s/%s", s->table_dir, res->partition);
     snprintf(s->staging, sizeof s->staging, "%s/.%s.tmp-%ld-%u", s->table_dir, res->partition,
              (long)getpid(), __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    int rc = rm_tree(s->staging, e);
-    if (!rc)
-        rc = ecl_mkdirs(s->staging, e);
+    int rc = make_staging(s->staging, s->table_dir, e);
     ecl_manifest m;
     ecl_manifest_init(&m);
     if (!rc)
