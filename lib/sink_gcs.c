@@ -1,6 +1,7 @@
 /* sink_gcs.c - Google Cloud Storage through the JSON API: small objects in one multipart request,
  * larger ones through a resumable session whose position is asked (Content-Range: bytes *&#47;N)
- * after a failure, so an interrupted chunk resumes where the server stands. MD5 and CRC32C go with
+ * after a failure, so an interrupted chunk resumes where the server stands. Open sessions are
+ * recorded on disk, so a crashed run's upload is continued by the next run. MD5 and CRC32C go with
  * every upload and are compared with what the server reports. See docs/object-storage.md. */
 #include <curl/curl.h>
 #include <errno.h>
@@ -11,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gauth.h"
 #include "hash.h"
 #include "http.h"
+#include "io.h"
 #include "log.h"
 #include "remote.h"
 #include "sigv4.h"
@@ -30,6 +34,7 @@ typedef struct gcs_sink {
     char *base;   /* https://storage.googleapis.com or the emulator */
     ecl_gauth *auth;
     int max_results;
+    char *session_dir; /* where open resumable sessions are recorded, NULL = nowhere */
 } gcs_sink;
 
 typedef struct g_call {
@@ -401,6 +406,8 @@ typedef struct session {
     bool done;
     ecl_http_resp final; /* the object resource once done */
     int status_queries;
+    bool gone;    /* the server no longer knows the session (404/410) */
+    char *record; /* path of the session's record on disk, or NULL */
 } session;
 
 /* Parses "bytes=0-N" of a 308 answer: the server holds N+1 bytes (0 without a Range header). */
@@ -444,6 +451,7 @@ static int query_status(session *ss, ecl_err *e)
             ecl_buf_clear(&ss->final.body);
             ecl_buf_append(&ss->final.body, resp.body.data, resp.body.len);
         } else if (resp.status == 404 || resp.status == 410) {
+            ss->gone = true;
             rc = ecl_err_set(e, ECL_ETRANSIENT, "the upload session of gs://%s/%s expired (HTTP %ld)", ss->s->bucket,
                              ss->fname, resp.status);
         } else {
@@ -452,6 +460,163 @@ static int query_status(session *ss, ecl_err *e)
     }
     ecl_http_resp_release(&resp);
     return rc;
+}
+
+/* ---------- session records: a resumable upload outlives the process that started it ----------
+ * GCS keeps a session for a week, but only its URI leads back to it. From the moment a session
+ * exists until its object is final, <state dir>/gcs-sessions/<hash of bucket and name>.json holds
+ * the URI with what the upload is of (size, sha256, MD5, CRC32C, content type, creation time), so a
+ * run killed mid-upload is continued by the next one instead of started over. The directory is
+ * private (0700): a session URI lets anyone holding it write the object. */
+
+enum { SESSION_MAX_AGE = 7 * 86400 - 3600 }; /* a week, less an hour of margin */
+
+typedef struct sess_rec {
+    char uri[2048];
+    uint64_t size;
+    char sha256_hex[65];
+    long long created;
+} sess_rec;
+
+static char *record_path(gcs_sink *s, const char *fname)
+{
+    if (!s->session_dir)
+        return NULL;
+    ecl_buf k = ECL_BUF_INIT;
+    ecl_buf_printf(&k, "%s\n%s\n%s", s->base, s->bucket, fname);
+    uint8_t d[32];
+    ecl_sha256(k.data, k.len, d);
+    ecl_buf_release(&k);
+    char hex[33], *p = NULL;
+    ecl_hex(d, 16, hex);
+    if (asprintf(&p, "%s/%s.json", s->session_dir, hex) < 0)
+        p = NULL;
+    return p;
+}
+
+/* Reads the record of bucket/fname; false when there is none or it is unusable (also when its
+ * session lives at another endpoint than this sink's). */
+static bool record_load(const char *path, const gcs_sink *s, const char *fname, sess_rec *r)
+{
+    const char *bucket = s->bucket;
+    json_t *j = json_load_file(path, 0, NULL);
+    if (!j)
+        return false;
+    const char *b = json_string_value(json_object_get(j, "bucket"));
+    const char *n = json_string_value(json_object_get(j, "name"));
+    const char *u = json_string_value(json_object_get(j, "session_uri"));
+    const char *sha = json_string_value(json_object_get(j, "sha256"));
+    json_t *sz = json_object_get(j, "size"), *cr = json_object_get(j, "created");
+    bool ok = b && n && u && sha && json_is_integer(sz) && json_is_integer(cr) && !strcmp(b, bucket) &&
+              !strcmp(n, fname) && strlen(u) < sizeof r->uri && strlen(sha) == 64 &&
+              !strncmp(u, s->base, strlen(s->base));
+    if (ok) {
+        snprintf(r->uri, sizeof r->uri, "%s", u);
+        snprintf(r->sha256_hex, sizeof r->sha256_hex, "%s", sha);
+        r->size = (uint64_t)json_integer_value(sz);
+        r->created = (long long)json_integer_value(cr);
+    }
+    json_decref(j);
+    return ok;
+}
+
+static int ensure_session_dir(gcs_sink *s, ecl_err *e)
+{
+    char *parent = strdup(s->session_dir);
+    if (!parent)
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    char *slash = strrchr(parent, '/');
+    int rc = 0;
+    if (slash && slash != parent) {
+        *slash = 0;
+        rc = ecl_mkdirs(parent, e);
+    }
+    free(parent);
+    if (!rc && mkdir(s->session_dir, 0700) != 0 && errno != EEXIST)
+        rc = ecl_err_errno(e, errno, "cannot create '%s'", s->session_dir);
+    return rc;
+}
+
+/* Records the open session durably before its first byte is sent. A failure costs only the
+ * ability to resume after a crash, so it is logged and the upload goes on. */
+static void record_save(session *ss, const ecl_local_digest *d, const char *ct)
+{
+    gcs_sink *s = ss->s;
+    time_t now = time(NULL);
+    struct tm tm;
+    char at[32];
+    gmtime_r(&now, &tm);
+    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *j = json_pack("{s:i,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:s}", "version", 1, "bucket", s->bucket, "name",
+                          ss->fname, "session_uri", ss->uri, "size", (json_int_t)d->size, "sha256", d->sha256_hex,
+                          "md5", d->md5_b64, "crc32c", d->crc32c_b64, "content_type", ct, "created",
+                          (json_int_t)now, "created_at", at);
+    char *txt = j ? json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    ecl_err e = ECL_ERR_INIT;
+    int rc = txt ? ensure_session_dir(s, &e) : ecl_err_set(&e, ECL_ENOMEM, "out of memory");
+    if (!rc)
+        rc = ecl_write_file_atomic(ss->record, txt, strlen(txt), &e);
+    free(txt);
+    if (rc) {
+        ecl_log(ECL_LOG_WARN, ss->fname, "cannot record the upload session (a crash would restart this object): %s",
+                e.msg);
+        free(ss->record);
+        ss->record = NULL;
+    }
+}
+
+static void record_drop(session *ss)
+{
+    if (ss->record && unlink(ss->record) != 0 && errno != ENOENT)
+        ecl_log(ECL_LOG_WARN, ss->fname, "cannot remove the session record '%s': %s", ss->record, strerror(errno));
+}
+
+/* Cancels a session nobody will finish (DELETE answers 499 on GCS); best effort. */
+static void cancel_session(gcs_sink *s, const char *uri, const char *fname)
+{
+    g_call c = {.s = s};
+    ecl_http_resp resp;
+    ecl_http_resp_init(&resp);
+    ecl_err e = ECL_ERR_INIT;
+    g_do(s, &c, "DELETE", uri, NULL, -1, 0, 0, false, fname, &resp, &e);
+    ecl_http_resp_release(&resp);
+}
+
+/* Picks up the session an earlier run left for this object when the local bytes are still the same
+ * and the session still lives. Returns 0 (ss->uri set when resumed) or an error that should stop
+ * the upload (the record is kept for the next run). */
+static int resume_recorded(session *ss, const ecl_local_digest *d, ecl_err *e)
+{
+    sess_rec rec;
+    if (!ss->record || !record_load(ss->record, ss->s, ss->fname, &rec))
+        return 0;
+    long long age = (long long)time(NULL) - rec.created;
+    if (rec.size != d->size || strcmp(rec.sha256_hex, d->sha256_hex)) {
+        ecl_log(ECL_LOG_INFO, ss->fname, "the local bytes changed since an earlier run opened its upload session; "
+                "starting over");
+        cancel_session(ss->s, rec.uri, ss->fname);
+    } else if (age > SESSION_MAX_AGE || age < -3600) {
+        ecl_log(ECL_LOG_INFO, ss->fname, "the upload session of an earlier run is %lld hours old (sessions last a "
+                "week); starting over", age / 3600);
+    } else {
+        snprintf(ss->uri, sizeof ss->uri, "%s", rec.uri);
+        ecl_err qe = ECL_ERR_INIT;
+        if (query_status(ss, &qe) == 0) {
+            ecl_log(ECL_LOG_INFO, ss->fname, "continuing the upload session an earlier run opened %lld s ago", age);
+            return 0;
+        }
+        if (!ss->gone) {
+            ss->uri[0] = 0;
+            return ecl_err_set(e, qe.code, "%s", qe.msg);
+        }
+        ecl_log(ECL_LOG_INFO, ss->fname, "the upload session of an earlier run is gone (%s); starting over", qe.msg);
+        ss->gone = false;
+        ss->uri[0] = 0;
+        ss->persisted = 0;
+    }
+    record_drop(ss);
+    return 0;
 }
 
 static int before_chunk_retry(void *ctx, ecl_http_req *r, ecl_err *e)
@@ -466,18 +631,11 @@ static int before_chunk_retry(void *ctx, ecl_http_req *r, ecl_err *e)
     return 0;
 }
 
-static int put_resumable(gcs_sink *s, const char *fname, const char *path, int fd, const void *mem,
-                         const ecl_local_digest *d, const char *ct, ecl_err *e)
+/* Opens a resumable session for fname and records it. */
+static int open_session(session *ss, const ecl_local_digest *d, const char *ct, ecl_err *e)
 {
-    session ss;
-    memset(&ss, 0, sizeof ss);
-    ss.s = s;
-    ss.fname = fname;
-    ss.size = d->size;
-    ss.chunk = d->size <= s->rb.cfg.threshold ? (d->size ? d->size : 1)
-                                              : ecl_remote_part_size(&s->rb.cfg, d->size, CHUNK_ALIGN);
-    ecl_http_resp_init(&ss.final);
-    /* 1. open the session */
+    gcs_sink *s = ss->s;
+    const char *fname = ss->fname;
     json_t *m = object_meta(fname, d, ct);
     char *ms = json_dumps(m, JSON_COMPACT);
     json_decref(m);
@@ -496,12 +654,33 @@ static int put_resumable(gcs_sink *s, const char *fname, const char *path, int f
     free(ms);
     if (!rc && resp.status >= 300)
         rc = g_fail(s, "start upload", fname, &resp, e);
-    if (!rc && !ecl_http_header(&resp, "location", ss.uri, sizeof ss.uri))
+    if (!rc && !ecl_http_header(&resp, "location", ss->uri, sizeof ss->uri))
         rc = ecl_err_set(e, ECL_EPERMANENT, "gs://%s/%s: the upload session has no Location", s->bucket, fname);
     ecl_http_resp_release(&resp);
     ecl_buf_release(&u);
     ecl_buf_release(&q);
+    if (!rc && ss->record)
+        record_save(ss, d, ct);
+    return rc;
+}
+
+static int put_resumable(gcs_sink *s, const char *fname, const char *path, int fd, const void *mem,
+                         const ecl_local_digest *d, const char *ct, ecl_err *e)
+{
+    session ss;
+    memset(&ss, 0, sizeof ss);
+    ss.s = s;
+    ss.fname = fname;
+    ss.size = d->size;
+    ss.chunk = d->size <= s->rb.cfg.threshold ? (d->size ? d->size : 1)
+                                              : ecl_remote_part_size(&s->rb.cfg, d->size, CHUNK_ALIGN);
+    ecl_http_resp_init(&ss.final);
+    ss.record = record_path(s, fname);
+    int rc = resume_recorded(&ss, d, e);
+    if (!rc && !ss.uri[0])
+        rc = open_session(&ss, d, ct, e);
     /* 2. send chunks; after a failure the session says where to go on */
+    ecl_http_resp resp;
     ss.call.s = s;
     ss.call.content_type = ct;
     while (!rc && !ss.done) {
@@ -524,12 +703,19 @@ static int put_resumable(gcs_sink *s, const char *fname, const char *path, int f
             ss.done = true;
             ecl_buf_clear(&ss.final.body);
             ecl_buf_append(&ss.final.body, resp.body.data, resp.body.len);
+        } else if (!rc && (resp.status == 404 || resp.status == 410)) {
+            ss.gone = true;
+            rc = ecl_err_set(e, ECL_ETRANSIENT, "the upload session of gs://%s/%s expired (HTTP %ld); a re-run "
+                             "starts the object over", s->bucket, fname, resp.status);
         } else if (!rc) {
             rc = g_fail(s, "upload", fname, &resp, e);
         }
         ecl_http_resp_release(&resp);
     }
     (void)path;
+    if (ss.done || ss.gone)
+        record_drop(&ss); /* the session is final (or dead): nothing left to resume */
+    free(ss.record);
     if (!rc)
         rc = check_result(s, fname, &ss.final, d, e);
     ecl_http_resp_release(&ss.final);
@@ -595,6 +781,7 @@ static void gcs_free(ecl_sink *sk)
     free(s->bucket);
     free(s->prefix);
     free(s->base);
+    free(s->session_dir);
     free(s->rb.base.url);
     free(s);
 }
@@ -640,6 +827,15 @@ int ecl_sink_open_gs(ecl_sink **out, const char *url, const ecl_sink_opts *o, ec
             s->base = NULL;
     } else {
         s->base = strdup("https://storage.googleapis.com");
+    }
+    /* open resumable sessions are recorded next to the backfill state and staging (.ecomlake) */
+    const char *sd = getenv("ECOMLAKE_STATE_DIR");
+    if (!sd || !*sd)
+        sd = ".ecomlake";
+    if (strcmp(sd, "off") && asprintf(&s->session_dir, "%s/gcs-sessions", sd) < 0) {
+        s->session_dir = NULL;
+        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+        goto fail;
     }
     s->max_results = 1000;
     const char *mr = getenv("ECOMLAKE_GCS_MAX_RESULTS");

@@ -14,7 +14,7 @@
 static const char help[] =
     "usage: ecomlake continuous [--output-dir DIR | --dest URL] [--timezone ZONE] [--units N]\n"
     "                           [--seed N] [--state URL] [--since YYYY-MM-DD] [--once]\n"
-    "                           [--now TIMESTAMP] [--no-fsync] [--json]\n"
+    "                           [--format csv|parquet] [--now TIMESTAMP] [--no-fsync] [--json]\n"
     "\n"
     "A long-running scheduler for the restaurant chain's business windows (10-12, 12-14, 14-16,\n"
     "16-18, 18-20, 20-22, 22-24 local time): each window is generated for every unit right after\n"
@@ -24,8 +24,8 @@ static const char help[] =
     "(between windows, or between units: a window cut short is regenerated identically later).\n"
     "\n"
     "The schedule starts with the local day of its first run (that whole day is generated) unless\n"
-    "--since gives an earlier date. The state remembers units, seed and time zone and refuses a\n"
-    "run with different ones.\n"
+    "--since gives an earlier date. The state remembers units, seed, time zone and format and\n"
+    "refuses a run with different ones.\n"
     "\n"
     "Options:\n"
     "  --output-dir DIR    lake root (default 'output')\n"
@@ -33,6 +33,8 @@ static const char help[] =
     "  --timezone ZONE     the chain's time zone from the tz database (default America/Sao_Paulo)\n"
     "  --units N           restaurant units (default 50)\n"
     "  --seed N            random seed (default 0)\n"
+    "  --format FMT        csv (default, the original dialect) or parquet (typed files, see\n"
+    "                      'ecomlake window --help')\n"
     "  --state URL         scheduler state: sqlite:PATH or postgresql://... (default\n"
     "                      sqlite:DIR/.ecomlake-continuous.db)\n"
     "  --since DATE        generate from this business date on (catch-up of history)\n"
@@ -50,7 +52,7 @@ static const char help[] =
     "  ecomlake continuous --output-dir lake --once          # from cron, e.g. '5 * * * *'\n"
     "  ecomlake continuous --output-dir lake --once --now 2026-02-01T14:05:00-03:00\n";
 
-enum { O_OUT = 1000, O_DEST, O_TZ, O_UNITS, O_SEED, O_STATE, O_SINCE, O_ONCE, O_NOW, O_NOFSYNC, O_JSON };
+enum { O_OUT = 1000, O_DEST, O_TZ, O_UNITS, O_SEED, O_STATE, O_SINCE, O_ONCE, O_NOW, O_NOFSYNC, O_JSON, O_FORMAT };
 
 static int run(int argc, char **argv);
 const cli_cmd cmd_continuous = {"continuous", "generate restaurant business windows as they close (scheduler)",
@@ -89,7 +91,8 @@ static int run(int argc, char **argv)
         {"seed", required_argument, 0, O_SEED},      {"state", required_argument, 0, O_STATE},
         {"since", required_argument, 0, O_SINCE},    {"once", no_argument, 0, O_ONCE},
         {"now", required_argument, 0, O_NOW},        {"no-fsync", no_argument, 0, O_NOFSYNC},
-        {"json", no_argument, 0, O_JSON},            {0, 0, 0, 0},
+        {"json", no_argument, 0, O_JSON},            {"format", required_argument, 0, O_FORMAT},
+        {0, 0, 0, 0},
     };
     const char *out = NULL, *dest = NULL, *now_s = NULL;
     ecl_resto_cont_opts o = {0};
@@ -125,6 +128,11 @@ static int run(int argc, char **argv)
         case O_NOW: now_s = optarg; break;
         case O_NOFSYNC: o.durable = false; break;
         case O_JSON: json = true; break;
+        case O_FORMAT:
+            if (strcmp(optarg, "parquet") != 0 && strcmp(optarg, "csv") != 0)
+                return cli_usage_error(&cmd_continuous, "--format: '%s' is not one of csv, parquet", optarg);
+            o.parquet = strcmp(optarg, "parquet") == 0;
+            break;
         default: return EXIT_USAGE;
         }
     }

@@ -11,7 +11,7 @@
 static const char help[] =
     "usage: ecomlake window --window-start HH:MM --window-end HH:MM [--date YYYY-MM-DD]\n"
     "                       [--units N] [--seed N] [--output-dir DIR | --dest URL]\n"
-    "                       [--format csv] [--timezone ZONE] [--no-fsync] [--json]\n"
+    "                       [--format csv|parquet] [--timezone ZONE] [--no-fsync] [--json]\n"
     "\n"
     "Generates one 2-hour business window of MR. HEALTH restaurant sales for every unit and commits\n"
     "it as csv_sales/YYYY/MM/DD/unit_NNN/window_HHHH/{pedido.csv,item_pedido.csv} with a\n"
@@ -19,6 +19,11 @@ static const char help[] =
     "reference_data/{produto,unidade,estado,pais}.csv. Files use the original dialect: ';'\n"
     "separated, a header row, money with 2 decimals; pedido.csv has one extra last column,\n"
     "Data_Hora_Pedido, the order's local time with the zone's UTC offset.\n"
+    "\n"
+    "--format parquet writes pedido.parquet, item_pedido.parquet and reference_data/*.parquet\n"
+    "instead, with the same column names and typed values: integer ids and quantities, money as\n"
+    "DECIMAL(10,2), Data_Pedido as DATE, Data_Hora_Pedido as TIMESTAMP (UTC), and NULL where the\n"
+    "CSV has an empty optional field (Endereco_Entrega, Observacao).\n"
     "\n"
     "Business windows (orders per unit): 10-12 (1-2), 12-14 (3-5), 14-16 (1-2), 16-18 (2-3),\n"
     "18-20 (4-6), 20-22 (2-3), 22-24 (2-3, tag window_2224; --window-end 00:00 is accepted).\n"
@@ -38,14 +43,15 @@ static const char help[] =
     "  --output-dir DIR       lake root (default 'output')\n"
     "  --dest URL             s3://bucket/prefix, gs://bucket/prefix or file:// (data files, then\n"
     "                         _MANIFEST.json, then _SUCCESS per directory; unchanged objects skipped)\n"
-    "  --format csv           output format (csv; parquet is not available for this dataset yet)\n"
+    "  --format FMT           csv (default, the original dialect) or parquet\n"
     "  --timezone ZONE        the chain's time zone (default America/Sao_Paulo)\n"
     "  --no-fsync             skip fsync (faster, not crash-safe; for benchmarks)\n"
     "  --json                 print a JSON summary on stdout\n"
     "\n"
     "Examples:\n"
     "  ecomlake window --window-start 12:00 --window-end 14:00 --date 2026-02-01 --seed 42\n"
-    "  ecomlake window --window-start 22:00 --window-end 00:00 --output-dir lake\n";
+    "  ecomlake window --window-start 22:00 --window-end 00:00 --output-dir lake\n"
+    "  ecomlake window --window-start 18:00 --window-end 20:00 --format parquet --dest s3://bucket/raw\n";
 
 enum { O_START = 1000, O_END, O_DATE, O_UNITS, O_SEED, O_OUT, O_DEST, O_FORMAT, O_TZ, O_NOFSYNC, O_JSON };
 
@@ -94,13 +100,9 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cmd_window, "unexpected argument '%s'", argv[optind]);
     if (!start || !end)
         return cli_usage_error(&cmd_window, "--window-start and --window-end are required");
-    if (strcmp(format, "csv") != 0) {
-        if (strcmp(format, "parquet") == 0) {
-            cli_error("--format parquet is not available for the restaurant dataset yet; use csv");
-            return EXIT_FAILURE_;
-        }
+    bool parquet = strcmp(format, "parquet") == 0;
+    if (!parquet && strcmp(format, "csv") != 0)
         return cli_usage_error(&cmd_window, "--format: '%s' is not one of csv, parquet", format);
-    }
     char root[4096];
     ecl_sink *sink = NULL;
     int src = resto_cli_root(&cmd_window, out, dest, root, sizeof root, &sink);
@@ -142,7 +144,8 @@ static int run(int argc, char **argv)
         return cli_fail(&e);
     }
     ecl_resto_pub p = {.root = root, .sink = sink, .seed = (uint64_t)seed, .timezone = zone,
-                       .units = ulist, .nunits = (int)units, .durable = durable};
+                       .units = ulist, .nunits = (int)units, .durable = durable,
+                       .parquet = parquet};
     ecl_resto_pub_stats st = {0};
     double t0 = cli_now();
     int rc = ecl_resto_publish_reference(&p, &st, &e);
@@ -157,10 +160,10 @@ static int run(int argc, char **argv)
     if (json)
         printf("{\"status\":\"success\",\"window\":\"%02d:00-%02d:00\",\"tag\":\"%s\",\"date\":\"%s\","
                "\"units\":%ld,\"total_orders\":%llu,\"total_items\":%llu,\"files_written\":%llu,"
-               "\"bytes\":%llu}\n",
+               "\"bytes\":%llu,\"format\":\"%s\"}\n",
                w->start_hour, w->end_hour % 24, w->tag, ds, units, (unsigned long long)st.orders,
                (unsigned long long)st.items, (unsigned long long)st.files,
-               (unsigned long long)st.bytes);
+               (unsigned long long)st.bytes, format);
     cli_info("%s %s: %ld units, %llu orders, %llu items, %llu files in %.2fs -> %s", ds, w->tag, units,
              (unsigned long long)st.orders, (unsigned long long)st.items,
              (unsigned long long)st.files, cli_now() - t0, root);

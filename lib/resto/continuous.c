@@ -61,13 +61,15 @@ static int check_meta(ecl_resto_cont *c, int64_t now, ecl_err *e)
     if (ecl_tz_utc_to_local(c->zone, now, &today, &sod, &off, e))
         return e->code;
     ecl_date_format(c->o.since_set ? c->o.since : today, start);
-    const char *keys[4] = {"units", "seed", "timezone", "start_date"};
-    const char *vals[4] = {units, seed, c->zone, start};
-    const char *flags[4] = {"--units", "--seed", "--timezone", NULL};
+    /* A state from before formats existed has no "format" key: it gets the current one. */
+    enum { NKEYS = 5, START = NKEYS - 1 };
+    const char *keys[NKEYS] = {"units", "seed", "timezone", "format", "start_date"};
+    const char *vals[NKEYS] = {units, seed, c->zone, c->o.parquet ? "parquet" : "csv", start};
+    const char *flags[NKEYS] = {"--units", "--seed", "--timezone", "--format", NULL};
     if (ecl_db_begin(c->db, e))
         return e->code;
     int rc = 0;
-    for (int k = 0; k < 4 && !rc; k++) {
+    for (int k = 0; k < NKEYS && !rc; k++) {
         char have[256];
         bool found;
         rc = meta_get(c->db, keys[k], have, sizeof have, &found, e);
@@ -75,7 +77,7 @@ static int check_meta(ecl_resto_cont *c, int64_t now, ecl_err *e)
             break;
         if (!found)
             rc = meta_put(c->db, keys[k], vals[k], e);
-        else if (k == 3) {
+        else if (k == START) {
             /* --since may move the start earlier (a backfill of the schedule), never later */
             if (c->o.since_set && strcmp(vals[k], have) < 0) {
                 const char *p[1] = {vals[k]};
@@ -179,7 +181,8 @@ static int publish_one(ecl_resto_cont *c, int32_t date, const ecl_resto_window *
     int rc = is_published(c, ds, w->tag, &yes, e);
     if (!rc && !yes) {
         ecl_resto_pub p = {.root = c->root, .sink = c->o.sink, .seed = c->o.seed, .timezone = c->zone,
-                           .units = c->units, .nunits = c->o.units, .durable = c->o.durable};
+                           .units = c->units, .nunits = c->o.units, .durable = c->o.durable,
+                           .parquet = c->o.parquet};
         memset(&ev->stats, 0, sizeof ev->stats);
         if (!c->reference_done) {
             rc = ecl_resto_publish_reference(&p, NULL, e);

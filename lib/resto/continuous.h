@@ -2,7 +2,7 @@
  * closes, catch up windows missed while down, never publish a window twice.
  *
  * State lives in a small database (db.h URL, a SQLite file by default) with two tables:
- *   continuous_meta(key, value)         start_date, units, seed, timezone of this schedule
+ *   continuous_meta(key, value)         start_date, units, seed, timezone, format of this schedule
  *   continuous_windows(date, window, status, orders, items, files, bytes, published_at, catch_up)
  * A window is due when its end instant (local hours in the schedule's time zone, through the tz
  * database, so DST zones work) is at or before "now" and it has no row. Each window is published
@@ -31,6 +31,7 @@ typedef struct ecl_resto_cont_opts {
     int32_t since; /* first business date to generate */
     bool since_set;
     bool durable;
+    bool parquet; /* Parquet windows instead of CSV (pinned by the state like units and seed) */
 } ecl_resto_cont_opts;
 
 typedef struct ecl_resto_cont_event {
@@ -44,7 +45,7 @@ typedef struct ecl_resto_cont_event {
 typedef void (*ecl_resto_cont_cb)(const ecl_resto_cont_event *ev, void *ctx);
 
 /* Opens (creating if needed) the state; the first open records the schedule's start and settings,
- * later opens must use the same units, seed and time zone (ECL_ECONFIG otherwise). now is UTC
+ * later opens must use the same units, seed, time zone and format (ECL_ECONFIG otherwise). now is UTC
  * seconds, used for the start date of a new schedule. */
 int ecl_resto_cont_open(ecl_resto_cont **c, const ecl_resto_cont_opts *o, int64_t now, ecl_err *e);
 void ecl_resto_cont_close(ecl_resto_cont *c);

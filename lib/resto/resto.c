@@ -182,7 +182,8 @@ static void build_schemas(void)
     ecl_schema_add(s, "Tipo_Pedido", ECL_T_STRING, false);
     ecl_schema_add(s, "Data_Pedido", ECL_T_DATE, false);
     ecl_schema_add_decimal(s, "Vlr_Pedido", 10, 2, false);
-    ecl_schema_add(s, "Endereco_Entrega", ECL_T_STRING, false);
+    /* Optional text is NULL when absent: an empty CSV field, a NULL in typed formats. */
+    ecl_schema_add(s, "Endereco_Entrega", ECL_T_STRING, true);
     ecl_schema_add_decimal(s, "Taxa_Entrega", 10, 2, false);
     ecl_schema_add(s, "Status", ECL_T_STRING, false);
     /* New column, last so readers of the original layout still find theirs by position. */
@@ -195,7 +196,7 @@ static void build_schemas(void)
     ecl_schema_add(s, "Id_Produto", ECL_T_INT32, false);
     ecl_schema_add(s, "Qtd", ECL_T_INT32, false);
     ecl_schema_add_decimal(s, "Vlr_Item", 10, 2, false);
-    ecl_schema_add(s, "Observacao", ECL_T_STRING, false);
+    ecl_schema_add(s, "Observacao", ECL_T_STRING, true);
 
     s = &schemas[ECL_RESTO_PRODUTO];
     ecl_schema_init(s);
@@ -321,8 +322,11 @@ int ecl_resto_gen_window(const ecl_resto_gen *g, int32_t date, const ecl_resto_u
     if (n > (int)COUNT(times))
         n = (int)COUNT(times);
     ecl_rng rt = ecl_rng_key(g->seed, ecl_tag_str("resto.time"), wk, 0);
-    for (int i = 0; i < n; i++)
+    /* Whole seconds: the CSV dialect carries seconds, and every format must hold the same instant. */
+    for (int i = 0; i < n; i++) {
         times[i] = (int64_t)ecl_rng_range(&rt, t0 * 1000000, t1 * 1000000 - 1);
+        times[i] -= ((times[i] % 1000000) + 1000000) % 1000000;
+    }
     /* Sequence numbers follow time, so order 1 is the window's first sale. */
     qsort(times, (size_t)n, sizeof times[0], cmp_i64);
 
@@ -341,7 +345,7 @@ int ecl_resto_gen_window(const ecl_resto_gen *g, int32_t date, const ecl_resto_u
             int qty = (int)ecl_rng_range(&r, 1, 3);
             const char *obs = ecl_rng_bernoulli(&r, 0.30)
                                   ? ecl_resto_observations[ecl_rng_range(&r, 0, ECL_RESTO_NOBSERVATIONS - 1)]
-                                  : "";
+                                  : NULL;
             subtotal += qty * p->price_cents;
             ecl_resto_item_id(g->seed, date, u->id, w->start_hour, seq, it, iid);
             rcode |= ecl_col_push_cstr(&ic[0], oid);
@@ -349,7 +353,7 @@ int ecl_resto_gen_window(const ecl_resto_gen *g, int32_t date, const ecl_resto_u
             rcode |= ecl_col_push_i32(&ic[2], p->id);
             rcode |= ecl_col_push_i32(&ic[3], qty);
             rcode |= ecl_col_push_i64(&ic[4], p->price_cents);
-            rcode |= ecl_col_push_cstr(&ic[5], obs);
+            rcode |= obs ? ecl_col_push_cstr(&ic[5], obs) : ecl_col_push_null(&ic[5]);
         }
         int64_t fee = 0;
         rcode |= ecl_col_push_i32(&oc[0], u->id);
@@ -363,7 +367,7 @@ int ecl_resto_gen_window(const ecl_resto_gen *g, int32_t date, const ecl_resto_u
             rcode |= push_address(&oc[5], &ra, u);
         } else {
             rcode |= ecl_col_push_i64(&oc[4], subtotal);
-            rcode |= ecl_col_push_cstr(&oc[5], "");
+            rcode |= ecl_col_push_null(&oc[5]);
         }
         rcode |= ecl_col_push_i64(&oc[6], fee);
         rcode |= ecl_col_push_cstr(&oc[7], ecl_resto_statuses[status]);

@@ -18,10 +18,11 @@
 
 #include "../cancel.h"
 #include "../hash.h"
+#include "../parquet.h"
 #include "../version.h"
 
 typedef struct pub_file {
-    const char *name;
+    char name[32];
     ecl_buf data;
     uint64_t rows;
 } pub_file;
@@ -73,13 +74,17 @@ static int write_one(const char *dir, const char *name, const void *p, size_t n,
     return 0;
 }
 
-static char *manifest_json(const char *partition, const pub_file *files, size_t nfiles, json_t *extra)
+static const char *format_name(bool parquet) { return parquet ? "parquet" : "csv"; }
+
+static char *manifest_json(const char *partition, bool parquet, const pub_file *files, size_t nfiles,
+                           json_t *extra)
 {
     json_t *m = json_object();
     json_object_set_new(m, "manifest_version", json_integer(1));
     json_object_set_new(m, "writer", json_string(ECL_WRITER_NAME));
     json_object_set_new(m, "dataset", json_string("restaurant"));
     json_object_set_new(m, "partition", json_string(partition));
+    json_object_set_new(m, "format", json_string(format_name(parquet)));
     json_t *arr = json_array();
     uint64_t total = 0;
     for (size_t i = 0; i < nfiles; i++) {
@@ -112,8 +117,8 @@ static char *manifest_json(const char *partition, const pub_file *files, size_t 
 }
 
 /* Object storage: data, manifest, then _SUCCESS; each object appears whole (the sink's promise). */
-static int publish_remote(ecl_sink *sink, const char *partition, pub_file *files, size_t nfiles,
-                          json_t *extra, ecl_err *e)
+static int publish_remote(ecl_sink *sink, const char *partition, bool parquet, pub_file *files,
+                          size_t nfiles, json_t *extra, ecl_err *e)
 {
     char key[4096];
     int rc = 0;
@@ -121,13 +126,13 @@ static int publish_remote(ecl_sink *sink, const char *partition, pub_file *files
         const void *data;
         size_t n;
         char *m = NULL;
-        const char *name, *type = "text/csv";
+        const char *name, *type = parquet ? "application/vnd.apache.parquet" : "text/csv";
         if (i < nfiles) {
             data = files[i].data.data;
             n = files[i].data.len;
             name = files[i].name;
         } else if (i == nfiles) {
-            if (!(m = manifest_json(partition, files, nfiles, extra)))
+            if (!(m = manifest_json(partition, parquet, files, nfiles, extra)))
                 return ecl_err_set(e, ECL_ENOMEM, "out of memory writing a manifest");
             data = m;
             n = strlen(m);
@@ -153,8 +158,8 @@ static int publish_remote(ecl_sink *sink, const char *partition, pub_file *files
 }
 
 /* Builds dir atomically from files: temp sibling, manifest, _SUCCESS, swap. */
-static int publish_dir(const char *dir, const char *partition, pub_file *files, size_t nfiles,
-                       json_t *extra, bool durable, ecl_err *e)
+static int publish_dir(const char *dir, const char *partition, bool parquet, pub_file *files,
+                       size_t nfiles, json_t *extra, bool durable, ecl_err *e)
 {
     char parent[4096], tmp[4200];
     snprintf(parent, sizeof parent, "%s", dir);
@@ -172,7 +177,7 @@ static int publish_dir(const char *dir, const char *partition, pub_file *files, 
     for (size_t i = 0; i < nfiles && !rc; i++)
         rc = write_one(tmp, files[i].name, files[i].data.data, files[i].data.len, durable, e);
     if (!rc) {
-        char *m = manifest_json(partition, files, nfiles, extra);
+        char *m = manifest_json(partition, parquet, files, nfiles, extra);
         if (!m)
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing a manifest");
         else {
@@ -207,12 +212,42 @@ static int publish_dir(const char *dir, const char *partition, pub_file *files, 
     return rc;
 }
 
-static int format_batch(pub_file *f, const ecl_batch *b, const char *zone, ecl_err *e)
+int ecl_resto_write_parquet(ecl_out *o, const ecl_batch *b, const char *table, uint64_t seed,
+                            const char *timezone, ecl_err *e)
+{
+    char seed_s[24];
+    snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)seed);
+    ecl_kv kv[] = {
+        {"ecomlake.dataset", "restaurant"},
+        {"ecomlake.table", table},
+        {"ecomlake.seed", seed_s},
+        {"ecomlake.timezone", timezone ? timezone : "America/Sao_Paulo"},
+    };
+    ecl_pq_opts po;
+    ecl_pq_opts_default(&po);
+    po.threads = 1; /* a window file is a few KiB: worker threads would cost more than they save */
+    po.kv = kv;
+    po.nkv = sizeof kv / sizeof kv[0];
+    ecl_pq_writer *w = NULL;
+    int rc = ecl_pq_writer_open(&w, o, b->schema, &po, e);
+    if (!rc)
+        rc = ecl_pq_writer_write(w, b, e);
+    if (!rc)
+        rc = ecl_pq_writer_finish(w, e);
+    ecl_pq_writer_free(w);
+    return rc;
+}
+
+/* Encodes table t's batch into f in the publisher's format; f->name gets the file name. */
+static int format_batch(const ecl_resto_pub *p, pub_file *f, ecl_resto_table t, const ecl_batch *b,
+                        ecl_err *e)
 {
     ecl_out o;
     ecl_out_mem(&o, &f->data);
+    snprintf(f->name, sizeof f->name, "%s.%s", ecl_resto_table_file(t), format_name(p->parquet));
     f->rows = b->nrows;
-    return ecl_resto_write_csv(&o, b, zone, e);
+    return p->parquet ? ecl_resto_write_parquet(&o, b, ecl_resto_table_file(t), p->seed, p->timezone, e)
+                      : ecl_resto_write_csv(&o, b, p->timezone, e);
 }
 
 void ecl_resto_window_path(const char *root, int32_t date, int unit, const ecl_resto_window *w,
@@ -244,11 +279,11 @@ int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_res
         ecl_batch_clear(&ob);
         ecl_batch_clear(&ib);
         rc = ecl_resto_gen_window(&g, date, &p->units[i], w, &ob, &ib, e);
-        pub_file files[2] = {{"pedido.csv", ECL_BUF_INIT, 0}, {"item_pedido.csv", ECL_BUF_INIT, 0}};
+        pub_file files[2] = {{"", ECL_BUF_INIT, 0}, {"", ECL_BUF_INIT, 0}};
         if (!rc)
-            rc = format_batch(&files[0], &ob, zone, e);
+            rc = format_batch(p, &files[0], ECL_RESTO_PEDIDO, &ob, e);
         if (!rc)
-            rc = format_batch(&files[1], &ib, zone, e);
+            rc = format_batch(p, &files[1], ECL_RESTO_ITEM_PEDIDO, &ib, e);
         if (!rc) {
             char dir[4096], part[256];
             const char *root = p->sink ? "" : p->root;
@@ -265,8 +300,8 @@ int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_res
                 json_object_set_new(x, "min_event_time_us", json_integer(lo));
                 json_object_set_new(x, "max_event_time_us", json_integer(hi));
             }
-            rc = p->sink ? publish_remote(p->sink, part, files, 2, x, e)
-                         : publish_dir(dir, part, files, 2, x, p->durable, e);
+            rc = p->sink ? publish_remote(p->sink, part, p->parquet, files, 2, x, e)
+                         : publish_dir(dir, part, p->parquet, files, 2, x, p->durable, e);
             json_decref(x);
             if (!rc && st) {
                 st->orders += ob.nrows;
@@ -288,11 +323,10 @@ int ecl_resto_publish_reference(const ecl_resto_pub *p, ecl_resto_pub_stats *st,
 {
     static const ecl_resto_table tabs[4] = {ECL_RESTO_PRODUTO, ECL_RESTO_UNIDADE, ECL_RESTO_ESTADO,
                                             ECL_RESTO_PAIS};
-    static const char *const names[4] = {"produto.csv", "unidade.csv", "estado.csv", "pais.csv"};
     pub_file files[4];
     int rc = 0;
     for (int i = 0; i < 4; i++) {
-        files[i].name = names[i];
+        files[i].name[0] = 0;
         ecl_buf_init(&files[i].data, 0);
         files[i].rows = 0;
     }
@@ -302,7 +336,7 @@ int ecl_resto_publish_reference(const ecl_resto_pub *p, ecl_resto_pub_stats *st,
             return ecl_err_set(e, ECL_ENOMEM, "out of memory");
         rc = ecl_resto_gen_reference(tabs[i], p->units, p->nunits, &b, e);
         if (!rc)
-            rc = format_batch(&files[i], &b, p->timezone, e);
+            rc = format_batch(p, &files[i], tabs[i], &b, e);
         ecl_batch_release(&b);
     }
     if (!rc) {
@@ -310,8 +344,8 @@ int ecl_resto_publish_reference(const ecl_resto_pub *p, ecl_resto_pub_stats *st,
         snprintf(dir, sizeof dir, "%s/reference_data", p->root);
         json_t *x = json_object();
         json_object_set_new(x, "units", json_integer(p->nunits));
-        rc = p->sink ? publish_remote(p->sink, "reference_data", files, 4, x, e)
-                     : publish_dir(dir, "reference_data", files, 4, x, p->durable, e);
+        rc = p->sink ? publish_remote(p->sink, "reference_data", p->parquet, files, 4, x, e)
+                     : publish_dir(dir, "reference_data", p->parquet, files, 4, x, p->durable, e);
         json_decref(x);
         if (!rc && st) {
             for (int i = 0; i < 4; i++)

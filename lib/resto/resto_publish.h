@@ -1,6 +1,8 @@
 /* resto_publish.h - commits restaurant windows and reference data to a local lake directory:
  *   ROOT/csv_sales/YYYY/MM/DD/unit_NNN/window_HHHH/{pedido.csv,item_pedido.csv,_MANIFEST.json,_SUCCESS}
  *   ROOT/reference_data/{produto,unidade,estado,pais}.csv (+ _MANIFEST.json, _SUCCESS)
+ * or, with parquet set, the same directories holding .parquet files (typed: INT32 ids, DECIMAL(10,2)
+ * money, DATE, TIMESTAMP(MICROS, UTC), NULL for absent optional text; original column names).
  * Every leaf directory appears complete or not at all, and republishing replaces it.
  * With a sink (object storage), the same keys are uploaded data files first, then _MANIFEST.json,
  * then _SUCCESS, so a reader that waits for _SUCCESS never sees a partial window; unchanged objects
@@ -19,6 +21,7 @@ typedef struct ecl_resto_pub {
     const ecl_resto_unit *units;
     int nunits;
     bool durable; /* fsync files and directories (default true; benchmarks may turn it off) */
+    bool parquet; /* write Parquet files instead of the original CSV dialect */
 } ecl_resto_pub;
 
 typedef struct ecl_resto_pub_stats {
@@ -31,5 +34,11 @@ void ecl_resto_window_path(const char *root, int32_t date, int unit, const ecl_r
 int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_resto_window *w,
                              ecl_resto_pub_stats *st, ecl_err *e);
 int ecl_resto_publish_reference(const ecl_resto_pub *p, ecl_resto_pub_stats *st, ecl_err *e);
+
+/* Encodes one restaurant table's batch as Parquet into out (appending): single-threaded, SNAPPY,
+ * key-value metadata naming the dataset, table, seed and time zone. Byte-identical for the same
+ * rows. Shared by the window publisher and tests. */
+int ecl_resto_write_parquet(ecl_out *o, const ecl_batch *b, const char *table, uint64_t seed,
+                            const char *timezone, ecl_err *e);
 
 #endif

@@ -132,3 +132,24 @@ test('time zones come from the tz database, daylight saving included', () => {
   assert.equal(tick(r2, '2026-07-01T15:00:00Z')[0].window, 'window_1012');
   assert.ok(readdirSync(join(r2, 'csv_sales/2026/07/01')).length === 4);
 });
+
+test('continuous --format parquet publishes what window --format parquet does; the state pins the format', () => {
+  const root = tempDir();
+  const ev = tick(root, '2026-02-01T16:05:00-03:00', ['--format', 'parquet']);
+  assert.deepEqual(ev.map((e) => e.window), ['window_1012', 'window_1214', 'window_1416']);
+  const other = tempDir();
+  assert.equal(ecl(['window', '--date', '2026-02-01', '--window-start', '14:00', '--window-end', '16:00', '--units', '4',
+    '--seed', '3', '--format', 'parquet', '--output-dir', other, '--no-fsync']).code, 0);
+  for (let u = 1; u <= 4; u++) {
+    const rel = `csv_sales/2026/02/01/unit_00${u}/window_1416`;
+    assert.deepEqual(readdirSync(join(root, rel)).sort(), ['_MANIFEST.json', '_SUCCESS', 'item_pedido.parquet', 'pedido.parquet']);
+    for (const f of ['pedido.parquet', 'item_pedido.parquet', '_MANIFEST.json'])
+      assert.ok(readFileSync(join(root, rel, f)).equals(readFileSync(join(other, rel, f))), `${rel}/${f}`);
+  }
+  assert.ok(existsSync(join(root, 'reference_data', 'unidade.parquet')));
+  // the schedule was created with parquet: a CSV run against the same state is refused
+  const bad = ecl(['continuous', '--output-dir', root, '--units', '4', '--seed', '3', '--once', '--now', '2026-02-01T18:05:00-03:00']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--format parquet, not csv/);
+  assert.equal(ecl(['continuous', '--output-dir', root, '--format', 'avro', '--once']).code, 2);
+});

@@ -61,3 +61,30 @@ test('continuous --dest s3:// needs a state and publishes due windows', async ()
   assert.deepEqual(r.out.trim().split('\n').map((l) => JSON.parse(l).window), ['window_1012', 'window_1214']);
   assert.ok(s3.object('lake', 'sched/csv_sales/2026/03/01/unit_002/window_1214/_SUCCESS'));
 });
+
+test('window --format parquet --dest s3:// uploads the local Parquet bytes, _SUCCESS last', async () => {
+  const local = tempDir();
+  const args = ['window', '--date', '2026-02-02', '--window-start', '12:00', '--window-end', '14:00', '--units', '2',
+    '--seed', '6', '--format', 'parquet'];
+  let r = await run([...args, '--output-dir', local, '--no-fsync']);
+  assert.equal(r.code, 0, r.err);
+  s3.resetStats();
+  r = await run([...args, '--dest', 's3://lake/pq']);
+  assert.equal(r.code, 0, r.err);
+  for (let u = 1; u <= 2; u++) {
+    const rel = `csv_sales/2026/02/02/unit_00${u}/window_1214`;
+    for (const f of ['pedido.parquet', 'item_pedido.parquet', '_MANIFEST.json', '_SUCCESS']) {
+      const obj = s3.object('lake', `pq/${rel}/${f}`);
+      assert.ok(obj, `${rel}/${f} uploaded`);
+      assert.ok(obj.data.equals(readFileSync(join(local, rel, f))), `${rel}/${f} has the local bytes`);
+    }
+    const order = s3.stats.writes.filter((k) => k.includes(rel)).map((k) => k.split('/').pop());
+    assert.deepEqual(order, ['pedido.parquet', 'item_pedido.parquet', '_MANIFEST.json', '_SUCCESS']);
+  }
+  for (const f of ['produto', 'unidade', 'estado', 'pais'])
+    assert.ok(s3.object('lake', `pq/reference_data/${f}.parquet`).data.equals(readFileSync(join(local, 'reference_data', `${f}.parquet`))));
+  const writes = s3.stats.writes.length;
+  r = await run([...args, '--dest', 's3://lake/pq']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(s3.stats.writes.length, writes, 'regeneration is byte-identical: nothing re-uploaded');
+});

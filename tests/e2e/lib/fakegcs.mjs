@@ -2,7 +2,10 @@
 //   POST /upload/storage/v1/b/B/o?uploadType=multipart          (metadata JSON + bytes)
 //   POST /upload/storage/v1/b/B/o?uploadType=resumable&name=N   -> Location: session URI
 //   PUT  <session URI> with Content-Range "bytes a-b/total" (chunk) or "bytes */total" (status query)
-//        -> 308 + Range: bytes=0-(n-1) while incomplete, 200 + object when complete
+//        -> 308 + Range: bytes=0-(n-1) while incomplete, 200 + object when complete;
+//        sessions live in this process, so a status query finds a session an earlier client process
+//        opened; expireSessions() makes them answer 410 like sessions older than a week
+//   DELETE <session URI> cancels the session (499)
 //   GET  /storage/v1/b/B/o?prefix&maxResults&pageToken, GET /storage/v1/b/B/o/N[?alt=media], DELETE
 // md5Hash and crc32c given by the client are checked (400 on mismatch) and reported on objects.
 // With `auth`, every call needs a live Bearer token from the fake OAuth endpoint POST /token, which
@@ -40,12 +43,12 @@ function readBody(req) {
 }
 
 export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLifetime = 60, publicKeyPem = null,
-  refreshTokens = ['good-refresh-token'], delayMs = 0 } = {}) {
+  refreshTokens = ['good-refresh-token'], delayMs = 0, chunkDelayMs = 0 } = {}) {
   const store = new Map(buckets.map((b) => [b, new Map()]));
   const sessions = new Map();
   const tokens = new Map(); // token -> expiry (ms)
   const stats = { requests: 0, refreshes: 0, jwtGrants: 0, refreshGrants: 0, metadataGrants: 0, unauthorized: 0,
-    statusQueries: 0, chunks: 0, multipart: 0, sessions: 0, badChecksums: 0, writes: [] };
+    statusQueries: 0, chunks: 0, chunkBytes: 0, multipart: 0, sessions: 0, cancelled: 0, badChecksums: 0, writes: [] };
   let generation = 1;
 
   const send = (res, status, obj, headers = {}) => {
@@ -94,6 +97,7 @@ export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLife
     const url = new URL(req.url, `http://${req.headers.host}`);
     const body = await readBody(req).catch(() => null);
     if (body === null) return;
+    if (chunkDelayMs && req.method === 'PUT' && /bytes \d/.test(req.headers['content-range'] || '')) await new Promise((r) => setTimeout(r, chunkDelayMs));
     const p = url.pathname;
     // OAuth token endpoint and metadata server
     if (p === '/token' && req.method === 'POST') {
@@ -152,9 +156,17 @@ export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLife
         stats.sessions++;
         return send(res, 200, undefined, { location: `http://${req.headers.host}/upload/storage/v1/b/${mm[1]}/o?uploadType=resumable&upload_id=${id}` });
       }
+      if (req.method === 'DELETE' && type === 'resumable') {
+        const id = url.searchParams.get('upload_id') || '';
+        if (!sessions.has(id)) return gerr(res, 404, 'No such upload session');
+        sessions.delete(id);
+        stats.cancelled++;
+        return gerr(res, 499, 'Client Closed Request');
+      }
       if (req.method === 'PUT' && type === 'resumable') {
         const ss = sessions.get(url.searchParams.get('upload_id') || '');
         if (!ss) return gerr(res, 404, 'No such upload session');
+        if (ss.expired) return gerr(res, 410, 'The upload session has expired');
         const cr = req.headers['content-range'] || '';
         const q = /^bytes \*\/(\d+|\*)$/.exec(cr);
         const c = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr);
@@ -175,6 +187,7 @@ export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLife
         }
         if (!c) return gerr(res, 400, `bad Content-Range '${cr}'`);
         stats.chunks++;
+        stats.chunkBytes += body.length;
         const a = Number(c[1]);
         const total = c[3] === '*' ? -1 : Number(c[3]);
         if (ss.done) return reply();
@@ -230,6 +243,9 @@ export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLife
     object: (bucket, name) => store.get(bucket)?.get(name) || null,
     names: (bucket) => [...(store.get(bucket)?.keys() || [])].sort(),
     revokeAll() { tokens.clear(); },
+    expireSessions() { for (const ss of sessions.values()) ss.expired = true; },
+    openSessions: () => [...sessions.values()].filter((ss) => !ss.done && !ss.expired).length,
+    set chunkDelayMs(ms) { chunkDelayMs = ms; },
     set tokenLifetime(s) { tokenLifetime = s; },
     set delayMs(ms) { delayMs = ms; },
     async close() { server.closeAllConnections?.(); await new Promise((r) => server.close(r)); },
