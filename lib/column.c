@@ -226,6 +226,19 @@ static void col_release(ecl_column *c)
     memset(c, 0, sizeof *c);
 }
 
+void ecl_col_truncate(ecl_column *c, size_t len)
+{
+    for (size_t i = len; i < c->len; i++)
+        if (c->nulls && c->nulls[i]) {
+            c->nulls[i] = 0;
+            c->nnull--;
+        }
+    if (c->offsets)
+        ecl_buf_setlen(&c->bytes, (size_t)c->offsets[len]);
+    if (len < c->len)
+        c->len = len;
+}
+
 int ecl_batch_init(ecl_batch *b, const ecl_schema *schema)
 {
     b->schema = schema;

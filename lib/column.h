@@ -94,6 +94,8 @@ int ecl_col_push_f64(ecl_column *c, double v);
 int ecl_col_push_str(ecl_column *c, const char *s, size_t n);
 int ecl_col_push_cstr(ecl_column *c, const char *s);
 int ecl_col_reserve(ecl_column *c, size_t rows);
+/* Drops the values from row len on (len <= c->len), keeping the memory: undoes a partial append. */
+void ecl_col_truncate(ecl_column *c, size_t len);
 
 static inline bool ecl_col_is_null(const ecl_column *c, size_t i) { return c->nulls && c->nulls[i]; }
 static inline int32_t ecl_col_i32(const ecl_column *c, size_t i) { return ((const int32_t *)c->values)[i]; }

@@ -535,6 +535,72 @@ int ecl_csv_next(ecl_csv_reader *r, const ecl_csv_field **fields, size_t *nfield
     return 0;
 }
 
+/* ================================================================ batches */
+
+int ecl_csv_map_header(const ecl_csv_reader *r, const ecl_schema *s, int *map, size_t *unknown, ecl_err *e)
+{
+    if (unknown)
+        *unknown = 0;
+    if (!r->hdr || !r->nhdr)
+        return ecl_err_set(e, ECL_EFORMAT, "%s:1:1: no header row", r->name);
+    for (size_t k = 0; k < s->nfields; k++)
+        map[k] = -1;
+    for (size_t i = 0; i < r->nhdr; i++) {
+        const ecl_csv_field *h = &r->hdr[i];
+        size_t k = 0;
+        while (k < s->nfields && !(strlen(s->fields[k].name) == h->n && memcmp(s->fields[k].name, h->p, h->n) == 0))
+            k++;
+        if (k == s->nfields) {
+            if (unknown)
+                (*unknown)++;
+            continue;
+        }
+        if (map[k] >= 0)
+            return rd_error((ecl_csv_reader *)r, ECL_EINVAL, h->line, h->col, e, "header column '%s' appears twice",
+                            s->fields[k].name);
+        map[k] = (int)i;
+    }
+    return 0;
+}
+
+int ecl_csv_read_batch(ecl_csv_reader *r, const ecl_schema *s, const int *map, const ecl_csv_dialect *d,
+                       ecl_batch *b, size_t max_rows, bool *done, ecl_err *e)
+{
+    *done = false;
+    size_t base = s->nfields ? b->cols[0].len : 0;
+    for (size_t got = 0; got < max_rows; got++) {
+        const ecl_csv_field *f;
+        size_t n;
+        int rc = ecl_csv_next(r, &f, &n, e);
+        if (rc == ECL_ENOTFOUND) {
+            *done = true;
+            break;
+        }
+        if (rc) {
+            b->nrows = base;
+            return rc;
+        }
+        for (size_t k = 0; !rc && k < s->nfields; k++) {
+            if (map[k] >= 0 && (size_t)map[k] < n)
+                rc = ecl_csv_parse_value(r, &s->fields[k], &f[map[k]], d, &b->cols[k], e);
+            else if (!s->fields[k].nullable)
+                rc = rd_error(r, ECL_EINVAL, ecl_csv_line(r), 1, e, "column '%s': missing, and it cannot be null",
+                              s->fields[k].name);
+            else if (ecl_col_push_null(&b->cols[k]))
+                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory reading '%s'", r->name);
+        }
+        if (rc) {
+            for (size_t k = 0; k < s->nfields; k++)
+                ecl_col_truncate(&b->cols[k], base);
+            b->nrows = base;
+            return rc;
+        }
+        base++;
+    }
+    b->nrows = base;
+    return 0;
+}
+
 /* ================================================================ values */
 
 static int value_error(const ecl_csv_reader *r, const ecl_field *f, const ecl_csv_field *fld, ecl_err *e,

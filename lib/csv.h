@@ -88,6 +88,24 @@ void ecl_csv_free(ecl_csv_reader *r);
 int ecl_csv_parse_value(const ecl_csv_reader *r, const ecl_field *f, const ecl_csv_field *fld,
                         const ecl_csv_dialect *d, ecl_column *c, ecl_err *e);
 
+/* Batch reading: records parsed straight into typed columns, a bounded number at a time, so a file
+ * of any size streams through a fixed amount of memory. */
+
+/* Maps the header onto schema s: map[k] = the CSV column of field k, or -1 when the header has no
+ * such column (the field reads as NULL). *unknown (may be NULL) counts header columns that are not
+ * in the schema (they are skipped). Fails with ECL_EINVAL ("FILE:1:COL: ...") when a column is named
+ * twice, ECL_EFORMAT when the input has no header. */
+int ecl_csv_map_header(const ecl_csv_reader *r, const ecl_schema *s, int *map, size_t *unknown, ecl_err *e);
+
+/* Appends up to max_rows records to b (schema s; b is not sealed), field k parsed from CSV column
+ * map[k] (-1 = NULL) by ecl_csv_parse_value. Returns 0 with *done set at the end of input, or the
+ * error of the first malformed record ("FILE:LINE:COL: ...": broken syntax, a wrong field count or a
+ * value that does not parse); the values that record had already appended are removed, the rows
+ * before it stay in b, and the next call continues after it, so a caller can report every bad row.
+ * Rows read so far (good and bad) are counted by ecl_csv_line / ecl_csv_bytes_read. */
+int ecl_csv_read_batch(ecl_csv_reader *r, const ecl_schema *s, const int *map, const ecl_csv_dialect *d,
+                       ecl_batch *b, size_t max_rows, bool *done, ecl_err *e);
+
 /* Writer */
 int ecl_csv_write_header(ecl_out *o, const ecl_schema *s, const ecl_csv_dialect *d, ecl_err *e);
 int ecl_csv_write_batch(ecl_out *o, const ecl_batch *b, const ecl_csv_dialect *d, ecl_err *e);

@@ -256,19 +256,6 @@ static int stopped(job *j, ecl_err *e)
 
 static bool recoverable(int rc) { return rc == ECL_EINVAL || rc == ECL_EFORMAT; }
 
-/* Drops what a rejected row already appended, so every column keeps the same length. */
-static void truncate_col(ecl_column *c, size_t len)
-{
-    for (size_t i = len; i < c->len; i++)
-        if (c->nulls && c->nulls[i]) {
-            c->nulls[i] = 0;
-            c->nnull--;
-        }
-    if (c->offsets)
-        ecl_buf_setlen(&c->bytes, (size_t)c->offsets[len]);
-    c->len = len;
-}
-
 /* ---------------------------------------------------------------- sources */
 
 static int open_csv_source(job *j, ecl_err *e)
@@ -348,7 +335,7 @@ static int next_csv_batch(job *j, ecl_batch *b, bool *done, ecl_err *e)
         }
         if (k < s->nfields) {
             for (size_t m = 0; m < k; m++)
-                truncate_col(&b->cols[m], b->nrows);
+                ecl_col_truncate(&b->cols[m], b->nrows);
             if (!recoverable(rc))
                 return ecl_err_set(e, row_err.code, "%s", row_err.msg);
             if (reject(j, &row_err))

@@ -2,7 +2,7 @@
 // date rules and its defects fixed (no lost NULL-timestamp rows, guests kept, catalog not replicated).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './lib/run.mjs';
 import { run, runJson, hashTree, manifests, verify } from './lib/rawzone.mjs';
@@ -104,4 +104,84 @@ test('date rules, hooks and errors', () => {
   const missing = run(['export-raw', '--source', join(d, 'nope'), '--target', lake, '--ingest-date', '2020-01-01']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /is not a directory/);
+});
+
+// The CSVs stream: a run six times longer costs a few MB more (the key maps), not its size in CSV.
+test('export-raw streams: peak memory stays flat as the run grows', () => {
+  const d = tempDir();
+  const rss = {};
+  const csvBytes = {};
+  for (const days of [10, 60]) {
+    const src = join(d, `run${days}`);
+    generate(src, '2020-01-01', days);
+    csvBytes[days] = ['shopping_carts', 'cart_items', 'customers'].reduce((a, t) => a + statSync(join(src, `${t}.csv`)).size, 0);
+    const x = runJson(['export-raw', '--source', src, '--target', join(d, `lake${days}`), '--start-date', '2020-01-01',
+      '--days', String(days), '--table', 'cart_items', '--table', 'customers']);
+    assert.equal(x.code, 0, x.stderr);
+    assert.equal(x.json.rows, csvRows(join(src, 'cart_items.csv')) + csvRows(join(src, 'customers.csv')));
+    assert.equal(x.json.csv_reads, 2); // one read each to publish: the days come in order
+    rss[days] = x.json.max_rss_bytes;
+  }
+  const grewCsv = csvBytes[60] - csvBytes[10];
+  assert.ok(grewCsv > 10e6, `the long run has ${grewCsv} more CSV bytes`);
+  // Reading whole files would grow by more than the CSV bytes; streaming grows by the key maps only.
+  assert.ok(rss[60] - rss[10] < grewCsv / 3, `peak RSS ${rss[10]} -> ${rss[60]} for ${grewCsv} more CSV bytes`);
+  assert.ok(rss[60] < 64 << 20, `peak RSS ${rss[60]}`);
+});
+
+// Rows out of day order (here: cart_items shuffled) still land in the right partition, and a tight
+// --memory-mb splits the days into several reads without changing a byte.
+test('out-of-order rows: the memory budget changes the number of reads, not the files', () => {
+  const d = tempDir();
+  const src = join(d, 'run');
+  generate(src, '2020-01-01', 8);
+  const path = join(src, 'cart_items.csv');
+  const lines = readFileSync(path, 'utf8').split('\r\n').filter((l) => l.length);
+  const body = lines.slice(1);
+  // a fixed permutation (no Math.random: the test must be repeatable)
+  const shuffled = body.map((l, i) => [(i * 7919) % body.length, l]).sort((a, b) => a[0] - b[0]).map((p) => p[1]);
+  writeFileSync(path, [lines[0], ...shuffled, ''].join('\r\n'));
+  const args = (target) => ['export-raw', '--source', src, '--target', join(d, target), '--start-date', '2020-01-01',
+    '--days', '8', '--table', 'cart_items', '--batch-id', 'b'];
+  const wide = runJson(args('wide'));
+  assert.equal(wide.code, 0, wide.stderr);
+  assert.equal(wide.json.csv_reads, 1);
+  const tight = runJson([...args('tight'), '--memory-mb', '1']);
+  assert.equal(tight.code, 0, tight.stderr);
+  assert.ok(tight.json.csv_reads > 1, `${tight.json.csv_reads} reads`);
+  assert.equal(tight.json.rows, body.length);
+  assert.deepEqual(hashTree(join(d, 'tight')), hashTree(join(d, 'wide')));
+  assert.equal(manifests(join(d, 'wide')).reduce((a, m) => a + m.manifest.total_rows, 0), body.length);
+  // Each item is in its cart's day.
+  const cartDay = new Map(readFileSync(join(src, 'shopping_carts.csv'), 'utf8').split('\r\n').slice(1).filter((l) => l)
+    .map((l) => l.split(',')).map((c) => [c[0], c[2].slice(0, 10)]));
+  for (const m of manifests(join(d, 'wide'))) {
+    const day = m.manifest.partition_value;
+    const items = shuffled.filter((l) => cartDay.get(l.split(',')[1]) === day).length;
+    assert.equal(m.manifest.total_rows, items, day);
+  }
+});
+
+// A malformed row stops the export before anything is written, naming file, line and column.
+test('malformed CSV rows are reported with file:line:col and nothing is written', () => {
+  const d = tempDir();
+  const src = join(d, 'run');
+  generate(src, '2020-01-01', 2);
+  const path = join(src, 'orders.csv');
+  const lines = readFileSync(path, 'utf8').split('\r\n');
+  const header = lines[0].split(',');
+  const dateCol = header.indexOf('order_date');
+  const bad = lines[3].split(',');
+  bad[dateCol] = '2020-13-45T00:00:00';
+  lines[3] = bad.join(',');                    // line 4: a value that does not parse
+  lines[6] = lines[6].split(',').slice(0, 5).join(','); // line 7: too few fields
+  writeFileSync(path, lines.join('\r\n'));
+  const lake = join(d, 'lake');
+  const r = run(['export-raw', '--source', src, '--target', lake, '--start-date', '2020-01-01', '--days', '2']);
+  assert.equal(r.code, 1, r.stderr);
+  const col = bad.slice(0, dateCol).join(',').length + 2;
+  assert.match(r.stderr, new RegExp(`orders\\.csv:4:${col}: column 'order_date'`));
+  assert.match(r.stderr, /orders\.csv:7:\d+: expected \d+ fields, got 5/);
+  assert.match(r.stderr, /2 malformed CSV row\(s\) in .*; nothing was exported/);
+  assert.deepEqual(manifests(lake), []);
 });

@@ -240,6 +240,95 @@ static void long_fields_from_file(void **state)
     unlink(path);
 }
 
+/* ---------------------------------------------------------------- batches */
+
+/* Batches of at most 2 rows; a bad value, a bad field count and a stray quote are each reported
+ * with file:line:col, the good rows around them are all delivered, and nothing of a bad row stays. */
+static void read_batches(void **state)
+{
+    (void)state;
+    static const char text[] = "id,extra,name,when\n"
+                               "1,x,alpha,2024-01-02\n"
+                               "2,x,,2024-01-03\n"
+                               "three,x,gamma,2024-01-04\n"
+                               "4,x,delta\n"
+                               "5,x,\"eps\"\"ilon\",2024-01-06\n"
+                               "6,x,zeta\"oops,2024-01-07\n"
+                               "7,x,\"\",\n";
+    ecl_csv_dialect d;
+    ecl_csv_dialect_default(&d);
+    ecl_csv_reader *r = open_text(text, sizeof text - 1, &d);
+    ecl_schema s;
+    ecl_schema_init(&s);
+    assert_int_equal(ecl_schema_add(&s, "id", ECL_T_INT64, false), 0);
+    assert_int_equal(ecl_schema_add(&s, "name", ECL_T_STRING, true), 0);
+    assert_int_equal(ecl_schema_add(&s, "when", ECL_T_DATE, true), 0);
+    assert_int_equal(ecl_schema_add(&s, "absent", ECL_T_DOUBLE, true), 0);
+    int map[4];
+    size_t unknown = 9;
+    ecl_err e = ECL_ERR_INIT;
+    assert_int_equal(ecl_csv_map_header(r, &s, map, &unknown, &e), 0);
+    assert_int_equal(unknown, 1);
+    assert_int_equal(map[0], 0);
+    assert_int_equal(map[1], 2);
+    assert_int_equal(map[2], 3);
+    assert_int_equal(map[3], -1);
+    ecl_batch b, all;
+    assert_int_equal(ecl_batch_init(&b, &s), 0);
+    assert_int_equal(ecl_batch_init(&all, &s), 0);
+    const char *errs[3] = {"in.csv:4:1: column 'id'", "in.csv:5:", "in.csv:7:"};
+    size_t nerr = 0, calls = 0;
+    for (bool done = false; !done; calls++) {
+        ecl_batch_clear(&b);
+        ecl_err re = ECL_ERR_INIT;
+        int rc = ecl_csv_read_batch(r, &s, map, &d, &b, 2, &done, &re);
+        assert_true(b.nrows <= 2);
+        for (size_t k = 0; k < s.nfields; k++)
+            assert_int_equal(b.cols[k].len, b.nrows);
+        for (size_t i = 0; i < b.nrows; i++)
+            assert_int_equal(ecl_batch_append_row(&all, &b, i), 0);
+        if (rc) {
+            assert_true(nerr < 3);
+            if (strncmp(re.msg, errs[nerr], strlen(errs[nerr])) != 0)
+                fail_msg("error %zu: %s", nerr, re.msg);
+            nerr++;
+        }
+        assert_true(calls < 20);
+    }
+    assert_int_equal(nerr, 3);
+    assert_int_equal(ecl_batch_seal(&all, &e), 0);
+    assert_int_equal(all.nrows, 4);
+    int64_t ids[4] = {1, 2, 5, 7};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(ecl_col_i64(&all.cols[0], i), ids[i]);
+        assert_true(ecl_col_is_null(&all.cols[3], i));
+    }
+    size_t n;
+    const char *p = ecl_col_str(&all.cols[1], 2, &n);
+    assert_int_equal(n, 8);
+    assert_memory_equal(p, "eps\"ilon", 8);
+    assert_true(ecl_col_is_null(&all.cols[1], 1));  /* unquoted empty: null */
+    assert_false(ecl_col_is_null(&all.cols[1], 3)); /* quoted empty: "" */
+    assert_true(ecl_col_is_null(&all.cols[2], 3));
+    assert_int_equal(all.cols[1].nnull, 1);
+    ecl_batch_release(&b);
+    ecl_batch_release(&all);
+    ecl_csv_free(r);
+
+    /* a column named twice, and a file without a header */
+    static const char twice[] = "id,name,id\n1,a,1\n";
+    r = open_text(twice, sizeof twice - 1, &d);
+    ecl_err_clear(&e);
+    assert_int_equal(ecl_csv_map_header(r, &s, map, NULL, &e), ECL_EINVAL);
+    assert_non_null(strstr(e.msg, "in.csv:1:9: header column 'id' appears twice"));
+    ecl_csv_free(r);
+    r = open_text("", 0, &d);
+    ecl_err_clear(&e);
+    assert_int_equal(ecl_csv_map_header(r, &s, map, NULL, &e), ECL_EFORMAT);
+    ecl_csv_free(r);
+    ecl_schema_release(&s);
+}
+
 /* ---------------------------------------------------------------- values */
 
 static int parse(ecl_type t, int p, int s, bool nullable, const char *text, bool quoted, ecl_column *c, ecl_err *e)
@@ -563,6 +652,7 @@ int main(void)
         cmocka_unit_test(bad_utf8),
         cmocka_unit_test(recovers_after_errors),
         cmocka_unit_test(long_fields_from_file),
+        cmocka_unit_test(read_batches),
         cmocka_unit_test(parse_values),
         cmocka_unit_test(format_doubles),
         cmocka_unit_test(format_others),
