@@ -13,6 +13,7 @@ static const struct {
     ecl_model_open_fn open;
 } k_datasets[] = {
     {"ecom", ecl_ecom_open},
+    {"restaurant", ecl_resto_open},
 };
 
 int ecl_model_open(ecl_model **mp, const ecl_model_opts *o, ecl_err *e)

@@ -157,6 +157,7 @@ struct ecl_cursor {
 /* Dataset registry entry: opens the named model into m (generic fields zeroed by the caller). */
 typedef int (*ecl_model_open_fn)(ecl_model *m, const ecl_model_opts *o, ecl_err *e);
 int ecl_ecom_open(ecl_model *m, const ecl_model_opts *o, ecl_err *e);
+int ecl_resto_open(ecl_model *m, const ecl_model_opts *o, ecl_err *e); /* lib/resto/resto_dataset.c */
 /* Helpers for implementations: record a duplicate row for the current step; reset before a step. */
 int ecl_cursor_note_dup(ecl_cursor *c, size_t table, size_t row, uint32_t seq);
 void ecl_cursor_reset_dups(ecl_cursor *c);

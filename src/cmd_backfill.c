@@ -1114,7 +1114,8 @@ static int run(int argc, char **argv)
     ecl_model_opts mo = {.dataset = cfg.dataset, .config_path = cfg.config, .seed = cfg.seed,
                          .seed_set = cfg.seed_set, .messiness = cfg.messiness};
     if (ecl_model_open(&r.model, &mo, &e)) {
-        exit_code = cli_fail(&e);
+        /* An unknown dataset, or a setting the dataset does not offer, is a usage error. */
+        exit_code = e.code == ECL_EINVAL ? cli_usage_error(&cmd_backfill, "%s", e.msg) : cli_fail(&e);
         goto out;
     }
     if (select_tables(&r)) {

@@ -305,16 +305,32 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int ecl_resto_window_span(const char *zone, int32_t date, const ecl_resto_window *w, int64_t *t0,
+                          int64_t *t1, ecl_err *e)
+{
+    if (!zone)
+        zone = "America/Sao_Paulo";
+    if (ecl_tz_local_to_utc(zone, date, w->start_hour * 3600, t0, e) ||
+        ecl_tz_local_to_utc(zone, date + (w->end_hour == 24), (w->end_hour % 24) * 3600, t1, e))
+        return e->code;
+    if (*t1 <= *t0)
+        *t1 = *t0 + 1;
+    return 0;
+}
+
 int ecl_resto_gen_window(const ecl_resto_gen *g, int32_t date, const ecl_resto_unit *u,
                          const ecl_resto_window *w, ecl_batch *orders, ecl_batch *items, ecl_err *e)
 {
-    const char *zone = g->timezone ? g->timezone : "America/Sao_Paulo";
     int64_t t0, t1;
-    if (ecl_tz_local_to_utc(zone, date, w->start_hour * 3600, &t0, e) ||
-        ecl_tz_local_to_utc(zone, date + (w->end_hour == 24), (w->end_hour % 24) * 3600, &t1, e))
+    if (ecl_resto_window_span(g->timezone, date, w, &t0, &t1, e))
         return e->code;
-    if (t1 <= t0)
-        t1 = t0 + 1;
+    return ecl_resto_gen_window_span(g, date, u, w, t0, t1, orders, items, e);
+}
+
+int ecl_resto_gen_window_span(const ecl_resto_gen *g, int32_t date, const ecl_resto_unit *u,
+                              const ecl_resto_window *w, int64_t t0, int64_t t1, ecl_batch *orders,
+                              ecl_batch *items, ecl_err *e)
+{
     uint64_t wk = window_key(date, w->start_hour, u->id);
     ecl_rng rc = ecl_rng_key(g->seed, ecl_tag_str("resto.count"), wk, 0);
     int n = (int)ecl_rng_range(&rc, w->min_orders, w->max_orders);

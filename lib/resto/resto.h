@@ -100,6 +100,14 @@ typedef struct ecl_resto_gen {
  * pedido and item_pedido schemas). */
 int ecl_resto_gen_window(const ecl_resto_gen *g, int32_t date, const ecl_resto_unit *u,
                          const ecl_resto_window *w, ecl_batch *orders, ecl_batch *items, ecl_err *e);
+/* The window's start and end as UTC seconds (its local hours through the tz database). */
+int ecl_resto_window_span(const char *zone, int32_t date, const ecl_resto_window *w, int64_t *t0,
+                          int64_t *t1, ecl_err *e);
+/* ecl_resto_gen_window with the span already computed (one time-zone lookup per window, not per
+ * unit); gives the same rows. */
+int ecl_resto_gen_window_span(const ecl_resto_gen *g, int32_t date, const ecl_resto_unit *u,
+                              const ecl_resto_window *w, int64_t t0, int64_t t1, ecl_batch *orders,
+                              ecl_batch *items, ecl_err *e);
 /* Appends all rows of a reference table. */
 int ecl_resto_gen_reference(ecl_resto_table t, const ecl_resto_unit *units, int nunits,
                             ecl_batch *out, ecl_err *e);

@@ -269,7 +269,8 @@ int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_res
     const char *zone = p->timezone ? p->timezone : "America/Sao_Paulo";
     char date_s[11];
     ecl_date_format(date, date_s);
-    int rc = 0;
+    int64_t t0, t1;
+    int rc = ecl_resto_window_span(zone, date, w, &t0, &t1, e);
     for (int i = 0; i < p->nunits && !rc; i++) {
         if (ecl_cancelled()) {
             rc = ecl_err_set(e, ECL_EINTR, "interrupted before unit %d of window %s %s",
@@ -278,7 +279,7 @@ int ecl_resto_publish_window(const ecl_resto_pub *p, int32_t date, const ecl_res
         }
         ecl_batch_clear(&ob);
         ecl_batch_clear(&ib);
-        rc = ecl_resto_gen_window(&g, date, &p->units[i], w, &ob, &ib, e);
+        rc = ecl_resto_gen_window_span(&g, date, &p->units[i], w, t0, t1, &ob, &ib, e);
         pub_file files[2] = {{"", ECL_BUF_INIT, 0}, {"", ECL_BUF_INIT, 0}};
         if (!rc)
             rc = format_batch(p, &files[0], ECL_RESTO_PEDIDO, &ob, e);
