@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,6 +142,8 @@ typedef struct s3_call {
     int nextra;
     ecl_buf uri;
     ecl_buf url;
+    void (*on_body)(void *ctx, const void *p, size_t n); /* sees the body as it is sent */
+    void *body_ctx;
 } s3_call;
 
 static void call_init(s3_call *c, s3_sink *s, const char *method, const char *key, const char *query)
@@ -241,7 +244,8 @@ static int call_do(s3_call *c, const void *mem, int fd, uint64_t off, uint64_t l
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     ecl_http_req r = {.method = c->method, .url = (const char *)c->url.data, .mem = mem, .fd = fd, .off = off,
                       .len = len, .has_body = has_body, .sign = s3_sign, .sign_ctx = c,
-                      .subject = c->key ? c->key : c->s->bucket};
+                      .subject = c->key ? c->key : c->s->bucket, .on_body = c->on_body,
+                      .body_ctx = c->body_ctx};
     c->s->rb.requests++;
     int rc = ecl_http_do(c->s->rb.http, &r, resp, e);
     if (!rc && has_body && resp->status < 300)
@@ -452,6 +456,7 @@ static int s3_list(ecl_sink *sk, const char *prefix, ecl_list_cb cb, void *ctx, 
             info.size = strtoull(v, NULL, 10);
             xml_get(p, ce, "ETag", info.etag, sizeof info.etag);
             strip_quotes(info.etag);
+            xml_get(p, ce, "LastModified", info.modified, sizeof info.modified);
             if (ka) {
                 ecl_buf_clear(&key);
                 xml_text(ka, ke, &key);
@@ -532,8 +537,27 @@ static int verify_remote(s3_sink *s, const char *fk, const ecl_local_digest *d, 
     return 0;
 }
 
-static int put_single(s3_sink *s, const char *fk, const body_src *b, const ecl_local_digest *d,
-                      const ecl_put_opts *o, ecl_err *e)
+/* Digests computed from the body as it goes out, for what was not known before sending. */
+typedef struct stream_dg {
+    ecl_hash sha, md5;
+} stream_dg;
+
+static void stream_feed(void *ctx, const void *p, size_t n)
+{
+    stream_dg *g = ctx;
+    if (g->sha.ctx)
+        ecl_hash_update(&g->sha, p, n);
+    if (g->md5.ctx)
+        ecl_hash_update(&g->md5, p, n);
+}
+
+/* One PUT. The object is checked by the store's own answer: the ETag of a single-part PUT is the MD5
+ * of the bytes the store holds, compared with the MD5 of the bytes we sent (size included, as equal
+ * MD5s mean equal bytes). A store whose ETag is not a plain MD5 (SSE-KMS, some gateways) gets a HEAD
+ * comparing size and checksums instead. The SHA-256 of the manifest is checked against the bytes
+ * actually sent; a mismatch removes the object again. */
+static int put_single(s3_sink *s, const char *fk, const body_src *b, ecl_local_digest *d, const ecl_put_opts *o,
+                      ecl_err *e)
 {
     s3_call c;
     call_init(&c, s, "PUT", fk, "");
@@ -545,14 +569,55 @@ static int put_single(s3_sink *s, const char *fk, const body_src *b, const ecl_l
     } else {
         checksum_headers(&c, NULL, 0, d->md5_b64, d->crc32c_b64, sha_hex);
     }
-    call_hdr(&c, "x-amz-meta-sha256", d->sha256_hex);
+    const char *want_sha = d->sha256_hex[0] ? d->sha256_hex : o && o->sha256_hex ? o->sha256_hex : "";
+    call_hdr(&c, "x-amz-meta-sha256", want_sha);
     if (o && o->content_type)
         call_hdr(&c, "content-type", o->content_type);
+    stream_dg g = {{0}, {0}};
+    int rc = 0;
+    if ((!d->sha256_hex[0] && ecl_hash_init(&g.sha, ECL_HASH_SHA256)) ||
+        (!d->md5_hex[0] && ecl_hash_init(&g.md5, ECL_HASH_MD5)))
+        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    c.on_body = stream_feed;
+    c.body_ctx = &g;
     ecl_http_resp resp;
     ecl_http_resp_init(&resp);
-    int rc = call_do(&c, b->mem, b->fd, 0, d->size, true, &resp, e);
+    if (!rc)
+        rc = call_do(&c, b->mem, b->fd, 0, d->size, true, &resp, e);
     if (!rc && resp.status >= 300)
         rc = s3_fail(s, "PUT", fk, &resp, e);
+    uint8_t dg[32];
+    if (g.sha.ctx) {
+        ecl_hash_final(&g.sha, dg);
+        if (!rc)
+            ecl_hex(dg, 32, d->sha256_hex);
+    }
+    if (g.md5.ctx) {
+        ecl_hash_final(&g.md5, dg);
+        if (!rc) {
+            ecl_hex(dg, 16, d->md5_hex);
+            ecl_base64(dg, 16, d->md5_b64);
+        }
+    }
+    if (!rc && strcasecmp(d->sha256_hex, want_sha)) {
+        /* the file changed under its manifest: the object must not stay with a false sha256 */
+        ecl_err de = ECL_ERR_INIT;
+        del_full(s, fk, "", &de);
+        rc = ecl_err_set(e, ECL_EMISMATCH, "'%s' has sha256 %s, its manifest says %s (the object was removed again)",
+                         b->path ? b->path : fk, d->sha256_hex, want_sha);
+    }
+    char etag[128];
+    if (!rc && ecl_http_header(&resp, "etag", etag, sizeof etag)) {
+        strip_quotes(etag);
+        if (!ecl_is_md5_hex(etag)) {
+            rc = verify_remote(s, fk, d, e);
+        } else if (strcasecmp(etag, d->md5_hex)) {
+            rc = ecl_err_set(e, ECL_EMISMATCH, "s3://%s/%s has ETag %s after upload, expected the MD5 %s", s->bucket,
+                             fk, etag, d->md5_hex);
+        }
+    } else if (!rc) {
+        rc = verify_remote(s, fk, d, e);
+    }
     ecl_http_resp_release(&resp);
     call_release(&c);
     return rc;
@@ -1036,16 +1101,36 @@ static int put_common(s3_sink *s, const char *key, const body_src *b, size_t mem
     long r0 = ecl_http_retries(s->rb.http);
     ecl_local_digest d;
     bool skip = false;
-    int rc = ecl_remote_prepare(&s->rb.base, b->path, b->mem, memlen, key, o, &d, &skip, e);
+    uint64_t size = memlen;
+    struct stat st;
+    if (b->fd >= 0 && fstat(b->fd, &st) == 0)
+        size = (uint64_t)st.st_size;
+    bool mp = size > s->rb.cfg.threshold;
+    /* Single-part: only what the request headers need is computed before sending; the rest is
+     * hashed while streaming and checked against the store's answer. Multipart: everything up front
+     * (the parts' MD5s predict the ETag). */
+    unsigned what = mp ? ECL_DIGEST_ALL
+                    : s->ck == CK_MD5    ? ECL_DIGEST_MD5
+                    : s->ck == CK_CRC32C ? ECL_DIGEST_CRC32C
+                    : s->ck == CK_SHA256 ? ECL_DIGEST_SHA256
+                                         : 0;
+    int rc = ecl_remote_prepare_some(&s->rb.base, b->path, b->mem, memlen, key, o, what, &d, &skip, e);
     if (!rc && skip) {
         res->skipped = true;
         goto out;
     }
+    if (!rc && !mp && d.size > s->rb.cfg.threshold) {
+        mp = true; /* the file grew since it was sized */
+        rc = ecl_sink_digest(&s->rb.base, b->path, b->mem, memlen, &d, e);
+    }
     if (!rc) {
-        bool mp = d.size > s->rb.cfg.threshold;
-        rc = mp ? put_multipart(s, fk, b, &d, o, true, e) : put_single(s, fk, b, &d, o, e);
-        if (!rc)
-            rc = verify_remote(s, fk, &d, e);
+        if (mp) {
+            rc = put_multipart(s, fk, b, &d, o, true, e);
+            if (!rc)
+                rc = verify_remote(s, fk, &d, e);
+        } else {
+            rc = put_single(s, fk, b, &d, o, e);
+        }
         if (rc == ECL_EMISMATCH && mp) {
             /* a resumed upload may carry metadata of an older attempt: upload afresh once */
             ecl_log(ECL_LOG_WARN, fk, "%s; uploading again without resume", e->msg);

@@ -793,7 +793,9 @@ static int publish_statics(bf_run *r, ecl_err *e)
 
 /* ---- plan: what is already committed ---- */
 
-static int plan_resume(bf_run *r, ecl_err *e)
+/* A check that fails transiently (the store kept failing past its retries) ends the plan there:
+ * *failed names the partition (rc ECL_ETRANSIENT) so the run can record it as failed and end partial. */
+static int plan_resume(bf_run *r, char *failed, size_t cap, ecl_err *e)
 {
     ecl_part_expect x = {.batch_id = r->batch_id, .config_hash = ecl_model_config_hash(r->model),
                          .generator_version = ecl_model_version(r->model),
@@ -810,6 +812,8 @@ static int plan_resume(bf_run *r, ecl_err *e)
             bool ok = false;
             uint64_t rows = 0, bytes = 0;
             int rc = ecl_partition_committed(r->sink, dir_key, &x, &ok, &rows, &bytes, e);
+            if (rc == ECL_ETRANSIENT)
+                snprintf(failed, cap, "%s", dir_key);
             if (rc)
                 return rc;
             chunk_tab *ct = &r->ct[(size_t)c * r->ndaily + k];
@@ -1275,8 +1279,10 @@ static int run(int argc, char **argv)
     }
     if (recovered)
         cli_info("removed %d staging director%s left by an interrupted run", recovered, recovered == 1 ? "y" : "ies");
-    if (plan_resume(&r, &e)) {
-        exit_code = cli_fail(&e);
+    char unchecked[256] = "";
+    ecl_err pe = ECL_ERR_INIT;
+    if (plan_resume(&r, unchecked, sizeof unchecked, &pe) && !unchecked[0]) {
+        exit_code = cli_fail(&pe);
         goto out;
     }
     ecl_run_rec rr = {.run_id = r.run_id, .backfill_id = r.backfill_id, .command = "backfill",
@@ -1302,10 +1308,22 @@ static int run(int argc, char **argv)
         cli_info("resuming %s: %llu partition%s already committed", r.backfill_id,
                  (unsigned long long)r.skipped, r.skipped == 1 ? "" : "s");
 
+    if (unchecked[0]) {
+        /* Whether it is committed is unknown: failed for now; a re-run checks again and resumes. */
+        char *slash = strchr(unchecked, '/');
+        if (slash)
+            *slash = 0;
+        part_ledger(&r, unchecked, slash ? slash + 1 : "", "failed", NULL, pe.msg);
+        if (slash)
+            *slash = '/';
+        ecl_err_prefix(&pe, "cannot tell whether '%s' is committed", unchecked);
+        note_failure(&r, unchecked, &pe);
+    }
+
     uint64_t pending = (uint64_t)r.ndays * r.ndaily - r.skipped;
     r.prog = cli_progress_start("backfill", pending, "partitions");
     ecl_err we = ECL_ERR_INIT;
-    int rc = publish_statics(&r, &we);
+    int rc = r.stop ? 0 : publish_statics(&r, &we);
     if (!rc && pending)
         rc = run_workers(&r, false, NULL, NULL, NULL, &we);
     cli_progress_finish(r.prog);
@@ -1339,7 +1357,9 @@ static int run(int argc, char **argv)
     if (interrupted)
         exit_code = EXIT_INTERRUPTED;
     else if (r.failed || rc)
-        exit_code = r.err.code == ECL_ENOSPC || r.written || r.skipped ? EXIT_PARTIAL : cli_exit_code(r.err.code);
+        exit_code = r.err.code == ECL_ENOSPC || r.err.code == ECL_ETRANSIENT || r.written || r.skipped
+                        ? EXIT_PARTIAL
+                        : cli_exit_code(r.err.code);
     else if (r.hook_failures && !cfg.hooks.warn_only)
         exit_code = EXIT_PARTIAL;
 

@@ -5,8 +5,8 @@
  * money, DATE, TIMESTAMP(MICROS, UTC), NULL for absent optional text; original column names).
  * Every leaf directory appears complete or not at all, and republishing replaces it.
  * With a sink (object storage), the same keys are uploaded data files first, then _MANIFEST.json,
- * then _SUCCESS, so a reader that waits for _SUCCESS never sees a partial window; unchanged objects
- * are skipped (size + SHA-256), and a republished window overwrites the same fixed set of keys. */
+ * then objects the directory no longer has are deleted, then _SUCCESS, so a reader that waits for
+ * _SUCCESS never sees a partial window; unchanged objects are skipped (size + SHA-256). */
 #ifndef ECL_RESTO_PUBLISH_H
 #define ECL_RESTO_PUBLISH_H
 

@@ -87,4 +87,15 @@ test('window --format parquet --dest s3:// uploads the local Parquet bytes, _SUC
   r = await run([...args, '--dest', 's3://lake/pq']);
   assert.equal(r.code, 0, r.err);
   assert.equal(s3.stats.writes.length, writes, 'regeneration is byte-identical: nothing re-uploaded');
+  assert.deepEqual(s3.stats.deletes, []);
+  // the same window republished as CSV: the Parquet objects are removed before _SUCCESS
+  s3.resetStats();
+  r = await run([...args.slice(0, -2), '--dest', 's3://lake/pq']);
+  assert.equal(r.code, 0, r.err);
+  const rel = 'pq/csv_sales/2026/02/02/unit_001/window_1214';
+  assert.ok(s3.object('lake', `${rel}/pedido.csv`));
+  assert.ok(!s3.object('lake', `${rel}/pedido.parquet`) && !s3.object('lake', `${rel}/item_pedido.parquet`));
+  assert.ok(!s3.object('lake', 'pq/reference_data/produto.parquet'));
+  assert.equal(JSON.parse(s3.object('lake', `${rel}/_MANIFEST.json`).data.toString()).format, 'csv');
+  assert.ok(s3.stats.deletes.includes(`${rel}/pedido.parquet`));
 });

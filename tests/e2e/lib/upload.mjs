@@ -52,7 +52,8 @@ export function writePartition(root, table, part, files, { success = true } = {}
     writeFileSync(join(dir, name), data);
     entries.push({ path: `${table}/${part}/${name}`, bytes: data.length, rows: Math.floor(data.length / 100), sha256: sha256(data) });
   }
-  const manifest = { table, partition: part, files: entries, total_rows: entries.reduce((a, e) => a + e.rows, 0) };
+  const manifest = { batch_id: 'test-batch', table, partition: part, files: entries,
+    total_rows: entries.reduce((a, e) => a + e.rows, 0), total_bytes: entries.reduce((a, e) => a + e.bytes, 0) };
   writeFileSync(join(dir, '_MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (success) writeFileSync(join(dir, '_SUCCESS'), '');
   return dir;
