@@ -22,7 +22,35 @@ struct ecl_http {
     pthread_mutex_t mu; /* quota and counters */
     int quota;
     long retries;
+    /* Idle easy handles for reuse: a handle keeps its buffers and DNS/TLS state between requests,
+     * connections live in the shared cache either way. */
+    pthread_mutex_t pool_mu;
+    CURL *pool[64];
+    int npool;
 };
+
+static CURL *handle_take(ecl_http *h)
+{
+    CURL *c = NULL;
+    pthread_mutex_lock(&h->pool_mu);
+    if (h->npool)
+        c = h->pool[--h->npool];
+    pthread_mutex_unlock(&h->pool_mu);
+    return c ? c : curl_easy_init();
+}
+
+static void handle_give(ecl_http *h, CURL *c)
+{
+    curl_easy_reset(c);
+    pthread_mutex_lock(&h->pool_mu);
+    if (h->npool < (int)(sizeof h->pool / sizeof h->pool[0])) {
+        h->pool[h->npool++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&h->pool_mu);
+    if (c)
+        curl_easy_cleanup(c);
+}
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -195,6 +223,7 @@ int ecl_http_new(ecl_http **out, const ecl_http_policy *p, ecl_err *e)
     h->pol = *p;
     h->quota = QUOTA_MAX;
     pthread_mutex_init(&h->mu, NULL);
+    pthread_mutex_init(&h->pool_mu, NULL);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&h->locks[i], NULL);
     h->share = curl_share_init();
@@ -216,6 +245,9 @@ void ecl_http_free(ecl_http *h)
 {
     if (!h)
         return;
+    for (int i = 0; i < h->npool; i++)
+        curl_easy_cleanup(h->pool[i]); /* before the share they use */
+    pthread_mutex_destroy(&h->pool_mu);
     if (h->share)
         curl_share_cleanup(h->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -276,6 +308,7 @@ const char *ecl_http_header(const ecl_http_resp *r, const char *name, char *out,
 
 typedef struct xfer {
     const ecl_http_req *r;
+    uint64_t *body_seen; /* bytes already passed to r->on_body, across attempts */
     uint64_t pos;
     ecl_http_resp *resp;
     size_t max_body;
@@ -300,6 +333,12 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *u)
             return CURL_READFUNC_ABORT;
         }
         n = (size_t)got;
+    }
+    /* Each body byte reaches on_body once, in order, however often curl rewinds for a retry. */
+    if (x->r->on_body && x->pos <= *x->body_seen && x->pos + n > *x->body_seen) {
+        size_t skip = (size_t)(*x->body_seen - x->pos);
+        x->r->on_body(x->r->body_ctx, buf + skip, n - skip);
+        *x->body_seen = x->pos + n;
     }
     x->pos += n;
     return n;
@@ -377,7 +416,7 @@ static bool nap(double s)
 }
 
 static int attempt(ecl_http *h, const ecl_http_req *r, bool auth_retry, ecl_http_resp *resp, int *curl_code,
-                   char *errbuf, ecl_err *e)
+                   char *errbuf, uint64_t *body_seen, ecl_err *e)
 {
     struct curl_slist *hdrs = NULL;
     if (r->sign && r->sign(r->sign_ctx, auth_retry, &hdrs, e)) {
@@ -390,14 +429,14 @@ static int attempt(ecl_http *h, const ecl_http_req *r, bool auth_retry, ecl_http
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     }
     hdrs = t;
-    CURL *c = curl_easy_init();
+    CURL *c = handle_take(h);
     if (!c) {
         curl_slist_free_all(hdrs);
         return ecl_err_set(e, ECL_ENOMEM, "cannot create an http handle");
     }
     ecl_buf_clear(&resp->headers);
     ecl_buf_clear(&resp->body);
-    xfer x = {r, 0, resp, r->max_body ? r->max_body : (size_t)64 << 20, 0};
+    xfer x = {r, body_seen, 0, resp, r->max_body ? r->max_body : (size_t)64 << 20, 0};
     errbuf[0] = 0;
     curl_easy_setopt(c, CURLOPT_SHARE, h->share);
     curl_easy_setopt(c, CURLOPT_URL, r->url);
@@ -442,7 +481,7 @@ static int attempt(ecl_http *h, const ecl_http_req *r, bool auth_retry, ecl_http
     CURLcode cc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
+    handle_give(h, c);
     curl_slist_free_all(hdrs);
     if (x.read_errno)
         return ecl_err_errno(e, x.read_errno, "cannot read the upload body of '%s'",
@@ -463,13 +502,14 @@ int ecl_http_do(ecl_http *h, const ecl_http_req *req, ecl_http_resp *resp, ecl_e
     bool auth_retry = false;
     resp->attempts = 0;
     const char *subj = r->subject ? r->subject : r->url;
+    uint64_t body_seen = 0;
     for (;;) {
         if (ecl_cancelled())
             return ecl_err_set(e, ECL_EINTR, "interrupted during %s '%s'", r->method, subj);
         int cc = 0;
         char errbuf[CURL_ERROR_SIZE];
         resp->attempts++;
-        if (attempt(h, r, auth_retry, resp, &cc, errbuf, e))
+        if (attempt(h, r, auth_retry, resp, &cc, errbuf, &body_seen, e))
             return e->code;
         char reason[CURL_ERROR_SIZE + 64];
         ecl_http_class k = ecl_http_classify(cc, resp->status, (const char *)resp->body.data, resp->body.len,

@@ -94,6 +94,11 @@ typedef struct ecl_http_req {
      * (the callback has what it needs), or an error code. */
     int (*before_retry)(void *ctx, struct ecl_http_req *r, ecl_err *e);
     void *retry_ctx;
+    /* Sees every body byte exactly once and in order as it is sent (a retry that re-sends bytes
+     * does not repeat them), so digests can be computed while streaming. Not for requests whose
+     * before_retry moves the body range. */
+    void (*on_body)(void *ctx, const void *p, size_t n);
+    void *body_ctx;
 } ecl_http_req;
 
 /* Performs r with retries. Returns 0 with the final response (any status that is not transient;

@@ -30,15 +30,35 @@ typedef struct ecl_local_digest {
 /* Hashes a file in one pass (or a memory buffer when path is NULL) and predicts the ETag the sink
  * will give it (MD5, or the multipart form for files above the sink's threshold). */
 int ecl_sink_digest(ecl_sink *s, const char *path, const void *mem, size_t n, ecl_local_digest *d, ecl_err *e);
+/* Only the digests asked for (the size always); the others stay "". ECL_DIGEST_ETAG predicts the ETag
+ * (the MD5, or the multipart form above the sink's threshold). */
+enum {
+    ECL_DIGEST_SHA256 = 1,
+    ECL_DIGEST_MD5 = 2,
+    ECL_DIGEST_CRC32C = 4,
+    ECL_DIGEST_ETAG = 8,
+    ECL_DIGEST_ALL = 15,
+};
+int ecl_sink_digest_some(ecl_sink *s, const char *path, const void *mem, size_t n, unsigned what,
+                         ecl_local_digest *d, ecl_err *e);
 /* Does a remote object (from list or head) hold exactly the local bytes? Size must match and the
  * strongest checksum both sides know (sha256 metadata, MD5, CRC32C, predicted ETag) must agree; with
  * no comparable checksum the answer is false. */
 bool ecl_sink_matches(const ecl_obj_info *remote, const ecl_local_digest *local);
+/* Is s 32 hex digits (a plain MD5, as a single-part ETag is)? */
+bool ecl_is_md5_hex(const char *s);
+/* The MD5 of a remote object as hex when its info proves it (md5Hash, or a plain-MD5 ETag), else NULL. */
+const char *ecl_obj_md5(const ecl_obj_info *r);
 
 /* The start of every remote put: digests the bytes, checks them against the manifest's sha256 when
  * given, and with skip_if_same asks the sink (head) whether the remote copy already matches. */
 int ecl_remote_prepare(ecl_sink *s, const char *path, const void *mem, size_t n, const char *key,
                        const ecl_put_opts *o, ecl_local_digest *d, bool *skip, ecl_err *e);
+/* The same computing only the digests in `what` before sending. With skip_if_same and a manifest
+ * sha256, a remote copy carrying the same size and sha256 is recognised without reading the bytes.
+ * When `what` lacks the SHA-256, the caller checks the manifest hash while streaming. */
+int ecl_remote_prepare_some(ecl_sink *s, const char *path, const void *mem, size_t n, const char *key,
+                            const ecl_put_opts *o, unsigned what, ecl_local_digest *d, bool *skip, ecl_err *e);
 
 typedef struct ecl_sink_stats {
     long retries;

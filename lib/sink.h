@@ -19,6 +19,7 @@ typedef struct ecl_obj_info {
     char sha256_hex[65];/* from object metadata when we set it, "" when unknown */
     char crc32c_b64[13];/* "" when unknown */
     char etag[80];      /* S3 ETag without quotes (multipart: "md5-of-part-md5s-N"), "" when unknown */
+    char modified[32];  /* last modification as the listing gives it (ISO 8601 UTC), "" when unknown */
 } ecl_obj_info;
 
 typedef struct ecl_put_opts {

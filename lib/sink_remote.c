@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -123,6 +124,12 @@ uint64_t ecl_remote_part_size(const ecl_remote_cfg *c, uint64_t n, uint64_t part
 
 int ecl_sink_digest(ecl_sink *s, const char *path, const void *mem, size_t n, ecl_local_digest *d, ecl_err *e)
 {
+    return ecl_sink_digest_some(s, path, mem, n, ECL_DIGEST_ALL, d, e);
+}
+
+int ecl_sink_digest_some(ecl_sink *s, const char *path, const void *mem, size_t n, unsigned what,
+                         ecl_local_digest *d, ecl_err *e)
+{
     memset(d, 0, sizeof *d);
     ecl_remote_base *rb = NULL;
     if (strcmp(s->ops->scheme, "s3") == 0 || strcmp(s->ops->scheme, "gs") == 0)
@@ -141,13 +148,23 @@ int ecl_sink_digest(ecl_sink *s, const char *path, const void *mem, size_t n, ec
         }
         size = (uint64_t)end;
     }
-    bool mp = rb && rb->multipart_etag && size > rb->cfg.threshold;
-    uint64_t ps = mp ? ecl_remote_part_size(&rb->cfg, size, 0) : UINT64_MAX;
-    ecl_hash sha, md5, part, parts;
-    if (ecl_hash_init(&sha, ECL_HASH_SHA256) || ecl_hash_init(&md5, ECL_HASH_MD5) ||
-        ecl_hash_init(&part, ECL_HASH_MD5) || ecl_hash_init(&parts, ECL_HASH_MD5)) {
+    d->size = size;
+    bool mp = rb && rb->multipart_etag && size > rb->cfg.threshold && (what & ECL_DIGEST_ETAG);
+    if (!mp && (what & ECL_DIGEST_ETAG))
+        what |= ECL_DIGEST_MD5; /* a single-part ETag is the MD5 */
+    bool w_sha = what & ECL_DIGEST_SHA256, w_md5 = what & ECL_DIGEST_MD5, w_crc = what & ECL_DIGEST_CRC32C;
+    if (!w_sha && !w_md5 && !w_crc && !mp) {
         if (fd >= 0)
             close(fd);
+        return 0;
+    }
+    uint64_t ps = mp ? ecl_remote_part_size(&rb->cfg, size, 0) : UINT64_MAX;
+    ecl_hash sha = {0}, md5 = {0}, part = {0}, parts = {0};
+    if ((w_sha && ecl_hash_init(&sha, ECL_HASH_SHA256)) || (w_md5 && ecl_hash_init(&md5, ECL_HASH_MD5)) ||
+        (mp && (ecl_hash_init(&part, ECL_HASH_MD5) || ecl_hash_init(&parts, ECL_HASH_MD5)))) {
+        if (fd >= 0)
+            close(fd);
+        ecl_hash_release(&sha), ecl_hash_release(&md5), ecl_hash_release(&part), ecl_hash_release(&parts);
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     }
     uint32_t crc = 0;
@@ -173,51 +190,63 @@ int ecl_sink_digest(ecl_sink *s, const char *path, const void *mem, size_t n, ec
         } else {
             p = (const uint8_t *)mem + pos;
         }
-        ecl_hash_update(&sha, p, want);
-        ecl_hash_update(&md5, p, want);
-        ecl_hash_update(&part, p, want);
-        crc = ecl_crc32c(crc, p, want);
+        if (w_sha)
+            ecl_hash_update(&sha, p, want);
+        if (w_md5)
+            ecl_hash_update(&md5, p, want);
+        if (w_crc)
+            crc = ecl_crc32c(crc, p, want);
         pos += want;
-        in_part += want;
-        if (mp && (in_part == ps || pos == size)) {
-            uint8_t pd[32];
-            ecl_hash_final(&part, pd);
-            ecl_hash_update(&parts, pd, 16);
-            nparts++;
-            in_part = 0;
-            if (pos < size && ecl_hash_init(&part, ECL_HASH_MD5))
-                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+        if (mp) {
+            ecl_hash_update(&part, p, want);
+            in_part += want;
+            if (in_part == ps || pos == size) {
+                uint8_t pd[32];
+                ecl_hash_final(&part, pd);
+                ecl_hash_update(&parts, pd, 16);
+                nparts++;
+                in_part = 0;
+                if (pos < size && ecl_hash_init(&part, ECL_HASH_MD5))
+                    rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+            }
         }
     }
     free(buf);
     if (fd >= 0)
         close(fd);
     uint8_t dg[32];
-    ecl_hash_final(&sha, dg);
-    ecl_hex(dg, 32, d->sha256_hex);
-    ecl_hash_final(&md5, dg);
-    ecl_hex(dg, 16, d->md5_hex);
-    ecl_base64(dg, 16, d->md5_b64);
-    if (part.ctx)
-        ecl_hash_release(&part);
+    if (w_sha) {
+        ecl_hash_final(&sha, dg);
+        ecl_hex(dg, 32, d->sha256_hex);
+    }
+    if (w_md5) {
+        ecl_hash_final(&md5, dg);
+        ecl_hex(dg, 16, d->md5_hex);
+        ecl_base64(dg, 16, d->md5_b64);
+    }
+    ecl_hash_release(&part);
     uint8_t pd[32];
-    ecl_hash_final(&parts, pd);
-    if (rc)
+    if (mp)
+        ecl_hash_final(&parts, pd);
+    if (rc) {
+        memset(d, 0, sizeof *d);
         return rc;
-    uint8_t cb[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8), (uint8_t)crc};
-    ecl_base64(cb, 4, d->crc32c_b64);
-    d->size = size;
+    }
+    if (w_crc) {
+        uint8_t cb[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8), (uint8_t)crc};
+        ecl_base64(cb, 4, d->crc32c_b64);
+    }
     if (mp) {
         char hx[33];
         ecl_hex(pd, 16, hx);
         snprintf(d->etag, sizeof d->etag, "%s-%d", hx, nparts);
-    } else {
+    } else if (what & ECL_DIGEST_ETAG) {
         snprintf(d->etag, sizeof d->etag, "%s", d->md5_hex);
     }
     return 0;
 }
 
-static bool is_md5_hex(const char *s)
+bool ecl_is_md5_hex(const char *s)
 {
     if (strlen(s) != 32)
         return false;
@@ -231,20 +260,27 @@ bool ecl_sink_matches(const ecl_obj_info *r, const ecl_local_digest *l)
 {
     if (r->size != l->size)
         return false;
-    if (r->sha256_hex[0])
+    if (r->sha256_hex[0] && l->sha256_hex[0])
         return strcasecmp(r->sha256_hex, l->sha256_hex) == 0;
-    if (r->md5_hex[0])
+    if (r->md5_hex[0] && l->md5_hex[0])
         return strcasecmp(r->md5_hex, l->md5_hex) == 0;
-    if (r->crc32c_b64[0])
+    if (r->crc32c_b64[0] && l->crc32c_b64[0])
         return strcmp(r->crc32c_b64, l->crc32c_b64) == 0;
     if (r->etag[0]) {
         /* A plain-MD5 ETag must equal the MD5; a multipart one our predicted form. An ETag of
          * another shape (SSE-KMS, re-encrypting proxies) proves nothing. */
-        if (is_md5_hex(r->etag))
-            return strcasecmp(r->etag, l->md5_hex) == 0;
-        return strcasecmp(r->etag, l->etag) == 0;
+        if (ecl_is_md5_hex(r->etag))
+            return l->md5_hex[0] && strcasecmp(r->etag, l->md5_hex) == 0;
+        return l->etag[0] && strcasecmp(r->etag, l->etag) == 0;
     }
     return false;
+}
+
+const char *ecl_obj_md5(const ecl_obj_info *r)
+{
+    if (r->md5_hex[0])
+        return r->md5_hex;
+    return ecl_is_md5_hex(r->etag) ? r->etag : NULL;
 }
 
 void ecl_sink_get_stats(ecl_sink *s, ecl_sink_stats *st)
@@ -261,21 +297,51 @@ void ecl_sink_get_stats(ecl_sink *s, ecl_sink_stats *st)
 int ecl_remote_prepare(ecl_sink *s, const char *path, const void *mem, size_t n, const char *key,
                        const ecl_put_opts *o, ecl_local_digest *d, bool *skip, ecl_err *e)
 {
+    return ecl_remote_prepare_some(s, path, mem, n, key, o, ECL_DIGEST_ALL, d, skip, e);
+}
+
+int ecl_remote_prepare_some(ecl_sink *s, const char *path, const void *mem, size_t n, const char *key,
+                            const ecl_put_opts *o, unsigned what, ecl_local_digest *d, bool *skip, ecl_err *e)
+{
     *skip = false;
-    int rc = ecl_sink_digest(s, path, mem, n, d, e);
-    if (rc)
-        return rc;
-    if (o && o->sha256_hex && o->sha256_hex[0] && strcasecmp(o->sha256_hex, d->sha256_hex))
-        return ecl_err_set(e, ECL_EMISMATCH, "'%s' has sha256 %s, its manifest says %s", path ? path : key,
-                           d->sha256_hex, o->sha256_hex);
+    bool have_sha = o && o->sha256_hex && o->sha256_hex[0];
+    ecl_obj_info info;
+    bool remote_known = false;
     if (o && o->skip_if_same) {
-        ecl_obj_info info;
         ecl_err he = ECL_ERR_INIT;
         int hr = s->ops->head(s, key, &info, &he);
-        if (hr == 0 && ecl_sink_matches(&info, d))
-            *skip = true;
-        else if (hr && hr != ECL_ENOTFOUND)
+        if (hr && hr != ECL_ENOTFOUND)
             return ecl_err_set(e, he.code, "%s", he.msg);
+        remote_known = hr == 0;
+        if (remote_known && have_sha && info.sha256_hex[0]) {
+            /* The remote copy names its SHA-256: compare it with the manifest's and the local size,
+             * and read nothing when they agree. */
+            struct stat st;
+            uint64_t size = n;
+            if (path && stat(path, &st))
+                return ecl_err_errno(e, errno, "cannot stat '%s'", path);
+            if (path)
+                size = (uint64_t)st.st_size;
+            if (info.size == size && !strcasecmp(info.sha256_hex, o->sha256_hex)) {
+                memset(d, 0, sizeof *d);
+                d->size = size;
+                snprintf(d->sha256_hex, sizeof d->sha256_hex, "%s", o->sha256_hex);
+                *skip = true;
+                return 0;
+            }
+        }
+        if (remote_known)
+            what = ECL_DIGEST_ALL; /* to compare with whatever checksum the remote copy has */
     }
+    if (!have_sha)
+        what |= ECL_DIGEST_SHA256; /* stored as metadata with the object */
+    int rc = ecl_sink_digest_some(s, path, mem, n, what, d, e);
+    if (rc)
+        return rc;
+    if (have_sha && d->sha256_hex[0] && strcasecmp(o->sha256_hex, d->sha256_hex))
+        return ecl_err_set(e, ECL_EMISMATCH, "'%s' has sha256 %s, its manifest says %s", path ? path : key,
+                           d->sha256_hex, o->sha256_hex);
+    if (remote_known && ecl_sink_matches(&info, d))
+        *skip = true;
     return 0;
 }

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <curl/curl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "awscreds.h"
 #include "cancel.h"
 #include "hash.h"
 #include "http.h"
@@ -30,7 +32,7 @@ typedef struct s3_sink {
     char *host;     /* Host header value */
     bool path_style;
     char *region;
-    char *access_key, *secret_key, *session_token;
+    ecl_awscreds *creds; /* the credential chain, shared by all threads */
     ck_mode ck;
     int max_keys;
     pthread_mutex_t slots_mu; /* bounds part buffers in memory across all uploads */
@@ -140,6 +142,8 @@ typedef struct s3_call {
     int nextra;
     ecl_buf uri;
     ecl_buf url;
+    void (*on_body)(void *ctx, const void *p, size_t n); /* sees the body as it is sent */
+    void *body_ctx;
 } s3_call;
 
 static void call_init(s3_call *c, s3_sink *s, const char *method, const char *key, const char *query)
@@ -187,9 +191,11 @@ static void call_release(s3_call *c)
 
 static int add_hdr(struct curl_slist **l, const char *name, const char *value)
 {
-    char line[512];
-    snprintf(line, sizeof line, "%s: %s", name, value);
+    char *line = NULL; /* session tokens run to kilobytes */
+    if (asprintf(&line, "%s: %s", name, value) < 0)
+        return ECL_ENOMEM;
     struct curl_slist *t = curl_slist_append(*l, line);
+    free(line);
     if (!t)
         return ECL_ENOMEM;
     *l = t;
@@ -201,6 +207,10 @@ static int s3_sign(void *ctx, bool auth_retry, struct curl_slist **hdrs, ecl_err
     (void)auth_retry;
     s3_call *c = ctx;
     s3_sink *s = c->s;
+    ecl_aws_key key;
+    int rc = ecl_awscreds_get(s->creds, &key, e);
+    if (rc)
+        return rc;
     char date[17];
     ecl_sigv4_date(time(NULL), date);
     ecl_sigv4_header h[12];
@@ -208,19 +218,20 @@ static int s3_sign(void *ctx, bool auth_retry, struct curl_slist **hdrs, ecl_err
     h[n++] = (ecl_sigv4_header){"host", s->host};
     h[n++] = (ecl_sigv4_header){"x-amz-date", date};
     h[n++] = (ecl_sigv4_header){"x-amz-content-sha256", c->payload_hash};
-    if (s->session_token)
-        h[n++] = (ecl_sigv4_header){"x-amz-security-token", s->session_token};
+    if (key.session_token[0])
+        h[n++] = (ecl_sigv4_header){"x-amz-security-token", key.session_token};
     for (int i = 0; i < c->nextra; i++)
         h[n++] = (ecl_sigv4_header){c->extra[i].name, c->extra[i].value};
     ecl_sigv4_req r = {c->method, (const char *)c->uri.data, c->query, h, n, c->payload_hash, date,
-                       s->region, "s3", s->access_key, s->secret_key};
+                       s->region, "s3", key.access_key, key.secret_key};
     ecl_buf auth = ECL_BUF_INIT;
-    int rc = ecl_sigv4_authorization(&r, &auth);
+    rc = ecl_sigv4_authorization(&r, &auth);
     for (size_t i = 0; !rc && i < n; i++)
         rc = add_hdr(hdrs, h[i].name, h[i].value);
     if (!rc)
         rc = add_hdr(hdrs, "Authorization", (const char *)auth.data);
     ecl_buf_release(&auth);
+    memset(&key, 0, sizeof key);
     if (rc)
         return ecl_err_set(e, ECL_ENOMEM, "out of memory signing a request");
     return 0;
@@ -233,7 +244,8 @@ static int call_do(s3_call *c, const void *mem, int fd, uint64_t off, uint64_t l
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     ecl_http_req r = {.method = c->method, .url = (const char *)c->url.data, .mem = mem, .fd = fd, .off = off,
                       .len = len, .has_body = has_body, .sign = s3_sign, .sign_ctx = c,
-                      .subject = c->key ? c->key : c->s->bucket};
+                      .subject = c->key ? c->key : c->s->bucket, .on_body = c->on_body,
+                      .body_ctx = c->body_ctx};
     c->s->rb.requests++;
     int rc = ecl_http_do(c->s->rb.http, &r, resp, e);
     if (!rc && has_body && resp->status < 300)
@@ -251,21 +263,21 @@ static int s3_fail(s3_sink *s, const char *op, const char *key, const ecl_http_r
     char where[600];
     snprintf(where, sizeof where, "s3://%s/%s", s->bucket, key ? key : "");
     long st = resp->status;
+    char ak[256];
+    ecl_awscreds_access_key(s->creds, ak, sizeof ak);
+    const char *src = ecl_awscreds_source(s->creds), *fix = ecl_awscreds_advice(s->creds);
     if (!strcmp(code, "InvalidAccessKeyId"))
-        return ecl_err_set(e, ECL_EAUTH,
-                           "%s %s: %s does not know the access key id '%s': set AWS_ACCESS_KEY_ID and "
-                           "AWS_SECRET_ACCESS_KEY (or the profile in ~/.aws/credentials named by AWS_PROFILE)",
-                           op, where, s->endpoint, s->access_key);
+        return ecl_err_set(e, ECL_EAUTH, "%s %s: %s does not know the access key id '%s' (from %s): %s", op, where,
+                           s->endpoint, ak, src, fix);
     if (!strcmp(code, "SignatureDoesNotMatch"))
         return ecl_err_set(e, ECL_EAUTH,
-                           "%s %s: request signature rejected by %s: check AWS_SECRET_ACCESS_KEY (or "
-                           "aws_secret_access_key of the profile in ~/.aws/credentials)",
-                           op, where, s->endpoint);
+                           "%s %s: request signature rejected by %s: the secret key of '%s' (from %s) is wrong: %s",
+                           op, where, s->endpoint, ak, src, fix);
     if (!strcmp(code, "ExpiredToken") || !strcmp(code, "InvalidToken") || !strcmp(code, "TokenRefreshRequired"))
         return ecl_err_set(e, ECL_EAUTH,
-                           "%s %s: the session token was refused (%s): refresh AWS_SESSION_TOKEN (e.g. "
-                           "'aws sso login' or your credential helper) and re-run; finished objects are kept",
-                           op, where, code);
+                           "%s %s: the session token was refused (%s; credentials from %s): %s; finished objects "
+                           "are kept, re-run to resume",
+                           op, where, code, src, fix);
     if (!strcmp(code, "RequestTimeTooSkewed"))
         return ecl_err_set(e, ECL_EPERMANENT,
                            "%s %s: the system clock differs too much from the server's: sync it "
@@ -286,12 +298,11 @@ static int s3_fail(s3_sink *s, const char *op, const char *key, const ecl_http_r
         return ecl_err_set(e, ECL_ENOTFOUND, "%s %s: not found", op, where);
     if (st == 403)
         return ecl_err_set(e, ECL_EPERM,
-                           "%s %s: access denied%s%s: the credentials (AWS_ACCESS_KEY_ID='%s') lack permission "
+                           "%s %s: access denied%s%s: the credentials (access key '%s' from %s) lack permission "
                            "for this bucket or prefix",
-                           op, where, msg[0] ? ": " : "", msg, s->access_key);
+                           op, where, msg[0] ? ": " : "", msg, ak, src);
     if (st == 401)
-        return ecl_err_set(e, ECL_EAUTH, "%s %s: unauthorized: check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", op,
-                           where);
+        return ecl_err_set(e, ECL_EAUTH, "%s %s: unauthorized (credentials from %s): %s", op, where, src, fix);
     return ecl_err_set(e, ECL_EPERMANENT, "%s %s: HTTP %ld%s%s%s%s", op, where, st, code[0] ? " " : "", code,
                        msg[0] ? ": " : "", msg);
 }
@@ -445,6 +456,7 @@ static int s3_list(ecl_sink *sk, const char *prefix, ecl_list_cb cb, void *ctx, 
             info.size = strtoull(v, NULL, 10);
             xml_get(p, ce, "ETag", info.etag, sizeof info.etag);
             strip_quotes(info.etag);
+            xml_get(p, ce, "LastModified", info.modified, sizeof info.modified);
             if (ka) {
                 ecl_buf_clear(&key);
                 xml_text(ka, ke, &key);
@@ -525,8 +537,27 @@ static int verify_remote(s3_sink *s, const char *fk, const ecl_local_digest *d, 
     return 0;
 }
 
-static int put_single(s3_sink *s, const char *fk, const body_src *b, const ecl_local_digest *d,
-                      const ecl_put_opts *o, ecl_err *e)
+/* Digests computed from the body as it goes out, for what was not known before sending. */
+typedef struct stream_dg {
+    ecl_hash sha, md5;
+} stream_dg;
+
+static void stream_feed(void *ctx, const void *p, size_t n)
+{
+    stream_dg *g = ctx;
+    if (g->sha.ctx)
+        ecl_hash_update(&g->sha, p, n);
+    if (g->md5.ctx)
+        ecl_hash_update(&g->md5, p, n);
+}
+
+/* One PUT. The object is checked by the store's own answer: the ETag of a single-part PUT is the MD5
+ * of the bytes the store holds, compared with the MD5 of the bytes we sent (size included, as equal
+ * MD5s mean equal bytes). A store whose ETag is not a plain MD5 (SSE-KMS, some gateways) gets a HEAD
+ * comparing size and checksums instead. The SHA-256 of the manifest is checked against the bytes
+ * actually sent; a mismatch removes the object again. */
+static int put_single(s3_sink *s, const char *fk, const body_src *b, ecl_local_digest *d, const ecl_put_opts *o,
+                      ecl_err *e)
 {
     s3_call c;
     call_init(&c, s, "PUT", fk, "");
@@ -538,14 +569,55 @@ static int put_single(s3_sink *s, const char *fk, const body_src *b, const ecl_l
     } else {
         checksum_headers(&c, NULL, 0, d->md5_b64, d->crc32c_b64, sha_hex);
     }
-    call_hdr(&c, "x-amz-meta-sha256", d->sha256_hex);
+    const char *want_sha = d->sha256_hex[0] ? d->sha256_hex : o && o->sha256_hex ? o->sha256_hex : "";
+    call_hdr(&c, "x-amz-meta-sha256", want_sha);
     if (o && o->content_type)
         call_hdr(&c, "content-type", o->content_type);
+    stream_dg g = {{0}, {0}};
+    int rc = 0;
+    if ((!d->sha256_hex[0] && ecl_hash_init(&g.sha, ECL_HASH_SHA256)) ||
+        (!d->md5_hex[0] && ecl_hash_init(&g.md5, ECL_HASH_MD5)))
+        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    c.on_body = stream_feed;
+    c.body_ctx = &g;
     ecl_http_resp resp;
     ecl_http_resp_init(&resp);
-    int rc = call_do(&c, b->mem, b->fd, 0, d->size, true, &resp, e);
+    if (!rc)
+        rc = call_do(&c, b->mem, b->fd, 0, d->size, true, &resp, e);
     if (!rc && resp.status >= 300)
         rc = s3_fail(s, "PUT", fk, &resp, e);
+    uint8_t dg[32];
+    if (g.sha.ctx) {
+        ecl_hash_final(&g.sha, dg);
+        if (!rc)
+            ecl_hex(dg, 32, d->sha256_hex);
+    }
+    if (g.md5.ctx) {
+        ecl_hash_final(&g.md5, dg);
+        if (!rc) {
+            ecl_hex(dg, 16, d->md5_hex);
+            ecl_base64(dg, 16, d->md5_b64);
+        }
+    }
+    if (!rc && strcasecmp(d->sha256_hex, want_sha)) {
+        /* the file changed under its manifest: the object must not stay with a false sha256 */
+        ecl_err de = ECL_ERR_INIT;
+        del_full(s, fk, "", &de);
+        rc = ecl_err_set(e, ECL_EMISMATCH, "'%s' has sha256 %s, its manifest says %s (the object was removed again)",
+                         b->path ? b->path : fk, d->sha256_hex, want_sha);
+    }
+    char etag[128];
+    if (!rc && ecl_http_header(&resp, "etag", etag, sizeof etag)) {
+        strip_quotes(etag);
+        if (!ecl_is_md5_hex(etag)) {
+            rc = verify_remote(s, fk, d, e);
+        } else if (strcasecmp(etag, d->md5_hex)) {
+            rc = ecl_err_set(e, ECL_EMISMATCH, "s3://%s/%s has ETag %s after upload, expected the MD5 %s", s->bucket,
+                             fk, etag, d->md5_hex);
+        }
+    } else if (!rc) {
+        rc = verify_remote(s, fk, d, e);
+    }
     ecl_http_resp_release(&resp);
     call_release(&c);
     return rc;
@@ -1029,16 +1101,36 @@ static int put_common(s3_sink *s, const char *key, const body_src *b, size_t mem
     long r0 = ecl_http_retries(s->rb.http);
     ecl_local_digest d;
     bool skip = false;
-    int rc = ecl_remote_prepare(&s->rb.base, b->path, b->mem, memlen, key, o, &d, &skip, e);
+    uint64_t size = memlen;
+    struct stat st;
+    if (b->fd >= 0 && fstat(b->fd, &st) == 0)
+        size = (uint64_t)st.st_size;
+    bool mp = size > s->rb.cfg.threshold;
+    /* Single-part: only what the request headers need is computed before sending; the rest is
+     * hashed while streaming and checked against the store's answer. Multipart: everything up front
+     * (the parts' MD5s predict the ETag). */
+    unsigned what = mp ? ECL_DIGEST_ALL
+                    : s->ck == CK_MD5    ? ECL_DIGEST_MD5
+                    : s->ck == CK_CRC32C ? ECL_DIGEST_CRC32C
+                    : s->ck == CK_SHA256 ? ECL_DIGEST_SHA256
+                                         : 0;
+    int rc = ecl_remote_prepare_some(&s->rb.base, b->path, b->mem, memlen, key, o, what, &d, &skip, e);
     if (!rc && skip) {
         res->skipped = true;
         goto out;
     }
+    if (!rc && !mp && d.size > s->rb.cfg.threshold) {
+        mp = true; /* the file grew since it was sized */
+        rc = ecl_sink_digest(&s->rb.base, b->path, b->mem, memlen, &d, e);
+    }
     if (!rc) {
-        bool mp = d.size > s->rb.cfg.threshold;
-        rc = mp ? put_multipart(s, fk, b, &d, o, true, e) : put_single(s, fk, b, &d, o, e);
-        if (!rc)
-            rc = verify_remote(s, fk, &d, e);
+        if (mp) {
+            rc = put_multipart(s, fk, b, &d, o, true, e);
+            if (!rc)
+                rc = verify_remote(s, fk, &d, e);
+        } else {
+            rc = put_single(s, fk, b, &d, o, e);
+        }
         if (rc == ECL_EMISMATCH && mp) {
             /* a resumed upload may carry metadata of an older attempt: upload afresh once */
             ecl_log(ECL_LOG_WARN, fk, "%s; uploading again without resume", e->msg);
@@ -1089,11 +1181,7 @@ static void s3_free(ecl_sink *sk)
     free(s->endpoint);
     free(s->host);
     free(s->region);
-    free(s->access_key);
-    if (s->secret_key)
-        memset(s->secret_key, 0, strlen(s->secret_key));
-    free(s->secret_key);
-    free(s->session_token);
+    ecl_awscreds_free(s->creds);
     free(s->rb.base.url);
     free(s);
 }
@@ -1154,40 +1242,6 @@ static const char *env_nonempty(const char *n)
 {
     const char *v = getenv(n);
     return v && *v ? v : NULL;
-}
-
-static int load_credentials(s3_sink *s, const ecl_sink_opts *o, ecl_err *e)
-{
-    const char *ak = env_nonempty("AWS_ACCESS_KEY_ID"), *sk = env_nonempty("AWS_SECRET_ACCESS_KEY");
-    const char *profile = o && o->profile ? o->profile : env_nonempty("AWS_PROFILE");
-    if (ak && sk && !(o && o->profile)) {
-        s->access_key = strdup(ak);
-        s->secret_key = strdup(sk);
-        const char *tok = env_nonempty("AWS_SESSION_TOKEN");
-        if (tok)
-            s->session_token = strdup(tok);
-        return s->access_key && s->secret_key ? 0 : ecl_err_set(e, ECL_ENOMEM, "out of memory");
-    }
-    if (!profile)
-        profile = "default";
-    const char *cf = env_nonempty("AWS_SHARED_CREDENTIALS_FILE");
-    char *path = cf ? strdup(cf) : home_path(".aws/credentials");
-    if (path) {
-        s->access_key = ecl_ini_get(path, profile, "aws_access_key_id");
-        s->secret_key = ecl_ini_get(path, profile, "aws_secret_access_key");
-        s->session_token = ecl_ini_get(path, profile, "aws_session_token");
-    }
-    if (!s->access_key || !s->secret_key) {
-        int rc = ecl_err_set(e, ECL_EAUTH,
-                             "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add "
-                             "aws_access_key_id/aws_secret_access_key to profile [%s] of '%s' (AWS_PROFILE, "
-                             "AWS_SHARED_CREDENTIALS_FILE; 'aws configure' writes it)",
-                             profile, path ? path : "~/.aws/credentials");
-        free(path);
-        return rc;
-    }
-    free(path);
-    return 0;
 }
 
 static char *profile_region(const ecl_sink_opts *o)
@@ -1325,7 +1379,7 @@ int ecl_sink_open_s3(ecl_sink **out, const char *url, const ecl_sink_opts *o, ec
         }
     }
     s->slots = s->rb.cfg.jobs;
-    if ((rc = load_credentials(s, o, e)))
+    if ((rc = ecl_awscreds_new(&s->creds, o ? o->profile : NULL, e)))
         goto fail;
     ecl_http_policy pol;
     if ((rc = ecl_http_policy_default(&pol, e)) || (rc = ecl_http_new(&s->rb.http, &pol, e)))

@@ -12,7 +12,10 @@
 
 #include "../lib/cancel.h"
 #include "../lib/column.h"
+#include "../lib/hash.h"
+#include "../lib/io.h"
 #include "../lib/log.h"
+#include "../lib/manifest.h"
 #include "../lib/remote.h"
 #include "../lib/sink.h"
 #include "commands.h"
@@ -23,6 +26,7 @@ typedef struct lfile {
     char *name;
     char *path;
     uint64_t size;
+    char sha256[65]; /* from the local _MANIFEST.json, "" when it does not list the file */
 } lfile;
 
 typedef struct unit {
@@ -36,6 +40,7 @@ typedef struct unit {
     ecl_err err;
     int uploaded, skipped, deleted;
     uint64_t bytes_sent;
+    bool fast; /* found committed from the listing and the manifests alone */
 } unit;
 
 typedef struct rentry {
@@ -210,10 +215,147 @@ static bool fatal_code(int code)
            code == ECL_EINTR || (code == ECL_ENOTFOUND);
 }
 
+static const rentry *remote_at(const run *r, const char *prefix, const char *name)
+{
+    char key[4096];
+    snprintf(key, sizeof key, "%s%s", prefix, name);
+    return remote_find(r, key);
+}
+
+/* Index of the first remote entry at or after key. */
+static size_t remote_lower(const run *r, const char *key)
+{
+    rentry k0 = {(char *)key, {0}};
+    size_t lo = 0, hi = r->nremote;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_rentry(&r->remote[mid], &k0) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Reads the local manifest: notes each data file's SHA-256 in u->files and tells whether the local
+ * partition is exactly what the manifest lists (same names, same sizes). *mf gets the manifest
+ * bytes. */
+static bool load_manifest(unit *u, const char *prefix, ecl_buf *mf)
+{
+    lfile *man = NULL;
+    for (int i = 0; i < u->nfiles; i++)
+        if (!strcmp(u->files[i].name, "_MANIFEST.json"))
+            man = &u->files[i];
+    ecl_err e = ECL_ERR_INIT;
+    if (!man || ecl_read_file(man->path, mf, 64u << 20, &e))
+        return false;
+    ecl_manifest m;
+    ecl_manifest_init(&m);
+    bool exact = false;
+    if (ecl_manifest_parse(&m, man->path, mf->data, mf->len, &e) == 0) {
+        size_t plen = strlen(prefix), listed = 0;
+        int ndata = 0;
+        exact = true;
+        for (int i = 0; i < u->nfiles; i++) {
+            lfile *f = &u->files[i];
+            if (f == man || !strcmp(f->name, "_SUCCESS"))
+                continue;
+            ndata++;
+            bool found = false;
+            for (size_t j = 0; j < m.nfiles && !found; j++) {
+                const char *mp = m.files[j].path;
+                if (!strncmp(mp, prefix, plen) && !strcmp(mp + plen, f->name)) {
+                    found = true;
+                    listed++;
+                    /* a file of another size than listed fails the check when it is uploaded */
+                    snprintf(f->sha256, sizeof f->sha256, "%s", m.files[j].sha256);
+                    if (m.files[j].bytes != f->size)
+                        exact = false;
+                }
+            }
+            exact = exact && found;
+        }
+        exact = exact && listed == m.nfiles && (size_t)ndata == m.nfiles;
+    } else {
+        ecl_log(ECL_LOG_DEBUG, man->path, "cannot read the manifest: %s", e.msg);
+    }
+    ecl_manifest_release(&m);
+    return exact;
+}
+
+/* Is the partition already committed remotely with exactly the local bytes, judged from the listing
+ * alone? The remote _MANIFEST.json must be byte-identical to the local one (size and MD5 or SHA-256
+ * from the listing: a few KiB hashed locally), _SUCCESS present, every file the manifest lists present
+ * with its size (and its SHA-256 when the listing carries it) and written before _SUCCESS, nothing
+ * else under the partition. The committed manifest vouches for the data files' contents: every one
+ * of them was checked against it before _SUCCESS was written. */
+static bool committed_as_local(const run *r, const unit *u, const char *prefix, const ecl_buf *mf)
+{
+    const rentry *rm = remote_at(r, prefix, "_MANIFEST.json"), *rs = remote_at(r, prefix, "_SUCCESS");
+    if (!rm || !rs || rm->info.size != mf->len)
+        return false;
+    uint8_t dg[32];
+    char hex[65];
+    if (rm->info.sha256_hex[0]) {
+        ecl_sha256(mf->data, mf->len, dg);
+        ecl_hex(dg, 32, hex);
+        if (strcasecmp(hex, rm->info.sha256_hex))
+            return false;
+    } else {
+        const char *md5 = ecl_obj_md5(&rm->info);
+        if (!md5)
+            return false;
+        ecl_md5(mf->data, mf->len, dg);
+        ecl_hex(dg, 16, hex);
+        if (strcasecmp(hex, md5))
+            return false;
+    }
+    for (int i = 0; i < u->nfiles; i++) {
+        const lfile *f = &u->files[i];
+        const rentry *re = remote_at(r, prefix, f->name);
+        if (!re || re->info.size != f->size)
+            return false;
+        if (re == rm || re == rs)
+            continue;
+        if (re->info.sha256_hex[0] && strcasecmp(re->info.sha256_hex, f->sha256))
+            return false;
+        /* replaced after the commit (by something else than us: we withdraw _SUCCESS first) */
+        if (re->info.modified[0] && rs->info.modified[0] && strcmp(re->info.modified, rs->info.modified) > 0)
+            return false;
+    }
+    size_t plen = strlen(prefix), n = 0;
+    for (size_t i = remote_lower(r, prefix); i < r->nremote && !strncmp(r->remote[i].key, prefix, plen); i++)
+        n++;
+    return n == (size_t)u->nfiles;
+}
+
+/* Marks the partitions already committed as they are locally; returns how many need work. */
+static int plan_units(run *r)
+{
+    int work = 0;
+    for (int i = 0; i < r->nunits; i++) {
+        unit *u = &r->units[i];
+        if (u->problem)
+            continue;
+        char prefix[2048];
+        snprintf(prefix, sizeof prefix, "%s/%s/", u->table, u->part);
+        ecl_buf mf = ECL_BUF_INIT;
+        u->fast = load_manifest(u, prefix, &mf) && committed_as_local(r, u, prefix, &mf);
+        ecl_buf_release(&mf);
+        work += !u->fast;
+    }
+    return work;
+}
+
 static int publish_unit(run *r, unit *u, ecl_err *e)
 {
     char prefix[2048];
     snprintf(prefix, sizeof prefix, "%s/%s/", u->table, u->part);
+    if (u->fast) {
+        u->skipped = u->nfiles;
+        cli_progress_add(r->prog, (uint64_t)u->nfiles, 0, u->bytes);
+        return 0;
+    }
     ecl_local_digest *d = calloc((size_t)u->nfiles, sizeof *d);
     bool *need = calloc((size_t)u->nfiles, sizeof *need);
     if (!d || !need) {
@@ -223,28 +365,24 @@ static int publish_unit(run *r, unit *u, ecl_err *e)
     }
     int rc = 0, changed = 0;
     for (int i = 0; !rc && i < u->nfiles; i++) {
-        rc = ecl_sink_digest(r->sink, u->files[i].path, NULL, 0, &d[i], e);
-        if (rc)
-            break;
-        char key[4096];
-        snprintf(key, sizeof key, "%s%s", prefix, u->files[i].name);
-        const rentry *re = remote_find(r, key);
-        need[i] = !(re && ecl_sink_matches(&re->info, &d[i]));
+        const rentry *re = remote_at(r, prefix, u->files[i].name);
+        /* Hash only what may already be there: an absent object or one of another size is uploaded,
+         * and hashed while it is sent. */
+        if (re && re->info.size == u->files[i].size) {
+            rc = ecl_sink_digest(r->sink, u->files[i].path, NULL, 0, &d[i], e);
+            if (rc)
+                break;
+            need[i] = !ecl_sink_matches(&re->info, &d[i]);
+        } else {
+            need[i] = true;
+        }
         if (need[i] && strcmp(u->files[i].name, "_SUCCESS"))
             changed++;
     }
     /* Objects under the partition that the local partition does not have: stale parts of an earlier,
      * larger export. They go before the new _SUCCESS so readers never see them as committed. */
     size_t plen = strlen(prefix);
-    rentry k0 = {prefix, {0}};
-    size_t lo = 0, hi = r->nremote;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cmp_rentry(&r->remote[mid], &k0) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = remote_lower(r, prefix);
     size_t stale_from = lo;
     int nstale = 0;
     for (size_t i = lo; i < r->nremote && !strncmp(r->remote[i].key, prefix, plen); i++) {
@@ -297,7 +435,9 @@ static int publish_unit(run *r, unit *u, ecl_err *e)
         }
         char key[4096];
         snprintf(key, sizeof key, "%s%s", prefix, u->files[i].name);
-        ecl_put_opts po = {d[i].sha256_hex,
+        /* data files carry their manifest's SHA-256, checked against the bytes as they are sent */
+        const char *sha = u->files[i].sha256[0] ? u->files[i].sha256 : d[i].sha256_hex[0] ? d[i].sha256_hex : NULL;
+        ecl_put_opts po = {sha,
                            !strcmp(u->files[i].name, "_MANIFEST.json") ? "application/json"
                            : strstr(u->files[i].name, ".parquet")    ? "application/vnd.apache.parquet"
                                                                      : "application/octet-stream",
@@ -315,6 +455,46 @@ static int publish_unit(run *r, unit *u, ecl_err *e)
     free(d);
     free(need);
     return rc;
+}
+
+/* Up to this many partitions are listed one by one; more share one listing of their common prefix
+ * (which pages through every key under it). */
+enum { LIST_EACH_MAX = 2 };
+
+static int list_remote(run *r, ecl_err *e)
+{
+    int n = 0;
+    for (int i = 0; i < r->nunits; i++)
+        n += !r->units[i].problem;
+    char p[2048];
+    if (n <= LIST_EACH_MAX) {
+        for (int i = 0; i < r->nunits; i++) {
+            if (r->units[i].problem)
+                continue;
+            snprintf(p, sizeof p, "%s/%s/", r->units[i].table, r->units[i].part);
+            int rc = r->sink->ops->list(r->sink, p, on_remote, r, e);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    size_t common = SIZE_MAX;
+    char first[2048] = "";
+    for (int i = 0; i < r->nunits; i++) {
+        if (r->units[i].problem)
+            continue;
+        snprintf(p, sizeof p, "%s/%s/", r->units[i].table, r->units[i].part);
+        if (common == SIZE_MAX) {
+            snprintf(first, sizeof first, "%s", p);
+            common = strlen(first);
+        }
+        size_t k = 0;
+        while (k < common && p[k] == first[k])
+            k++;
+        common = k;
+    }
+    first[common == SIZE_MAX ? 0 : common] = 0;
+    return r->sink->ops->list(r->sink, first, on_remote, r, e);
 }
 
 static void *worker(void *arg)
@@ -516,13 +696,18 @@ static int run_cmd(int argc, char **argv)
         so.jobs = (int)jobs;
         rc = !strncmp(dest, "s3://", 5) ? ecl_sink_open_s3(&r.sink, dest, &so, &e)
                                         : ecl_sink_open_gs(&r.sink, dest, &so, &e);
-        /* one listing per table decides what is already there */
-        for (int t = 0; !rc && t < ntables; t++) {
-            char tp[2048];
-            snprintf(tp, sizeof tp, "%s/", tables[t]);
-            rc = r.sink->ops->list(r.sink, tp, on_remote, &r, &e);
+        /* One paginated listing decides what is already there: of the partitions themselves when
+         * there are one or two, else of the longest prefix they all share. */
+        if (!rc)
+            rc = list_remote(&r, &e);
+        int work = 0;
+        if (!rc) {
+            if (r.nremote)
+                qsort(r.remote, r.nremote, sizeof *r.remote, cmp_rentry);
+            work = plan_units(&r);
         }
-        if (!rc && stale_hours > 0) {
+        /* Unfinished uploads only matter to a run that uploads: a no-op re-run stays one listing. */
+        if (!rc && work && stale_hours > 0) {
             int aborted = 0;
             ecl_err ce = ECL_ERR_INIT;
             if (ecl_sink_cleanup_uploads(r.sink, "", stale_hours * 3600, &aborted, &ce))
@@ -534,8 +719,6 @@ static int run_cmd(int argc, char **argv)
             if (rc == ECL_ETRANSIENT)
                 ecl_err_prefix(&e, "cannot list %s (endpoint unreachable or failing; nothing was uploaded)", dest);
         } else {
-            if (r.nremote)
-                qsort(r.remote, r.nremote, sizeof *r.remote, cmp_rentry);
             pthread_mutex_init(&r.mu, NULL);
             r.prog = cli_progress_start("upload", (uint64_t)nfiles, "objects");
             int nt = (int)jobs < r.nunits ? (int)jobs : r.nunits;
@@ -654,8 +837,10 @@ const cli_cmd cmd_upload_raw = {
     "Uploads each complete partition (<source>/<table>/ingest_dt=D/) in order: data files, then\n"
     "_MANIFEST.json, then _SUCCESS. A partition without _SUCCESS is refused, a missing one reported;\n"
     "both make the run end with exit code 3. Objects whose remote copy already has the same bytes are\n"
-    "skipped after one listing per table, so a re-run costs a listing, not a re-upload. Every upload\n"
-    "is checked afterwards (size and checksum). Transient failures are retried with backoff; a run\n"
+    "skipped after one listing, so a re-run costs a listing, not a re-upload: a partition whose remote\n"
+    "_MANIFEST.json equals the local one, with _SUCCESS and every listed file in place at its size, is\n"
+    "skipped without reading its data. Every upload is checked against the manifest's SHA-256 while it\n"
+    "is sent and against the store's checksum afterwards. Transient failures are retried with backoff; a run\n"
     "that still fails is resumed by running the same command again.\n"
     "\n"
     "Options:\n"

@@ -140,12 +140,57 @@ static void matching_rules(void **state)
     assert_true(ecl_sink_matches(&r, &l));
 }
 
+static void partial_digests_compare_only_what_both_know(void **state)
+{
+    (void)state;
+    /* a digest computed before sending may hold only the MD5 (Content-MD5) */
+    ecl_local_digest l = {.size = 5, .md5_hex = "0123456789abcdef0123456789abcdef"};
+    ecl_obj_info r = {.size = 5, .sha256_hex = "aa"};
+    assert_false(ecl_sink_matches(&r, &l)); /* sha256 unknown locally, no ETag: nothing proves equality */
+    strcpy(r.etag, "0123456789abcdef0123456789abcdef");
+    assert_true(ecl_sink_matches(&r, &l));
+    strcpy(r.etag, "0123456789abcdef0123456789abcdef-2"); /* multipart form, not predicted locally */
+    assert_false(ecl_sink_matches(&r, &l));
+    assert_null(ecl_obj_md5(&r));
+    strcpy(r.etag, "0123456789ABCDEF0123456789ABCDEF");
+    assert_string_equal(ecl_obj_md5(&r), "0123456789ABCDEF0123456789ABCDEF");
+    strcpy(r.md5_hex, "ffffffffffffffffffffffffffffffff"); /* GCS md5Hash wins over the ETag */
+    assert_string_equal(ecl_obj_md5(&r), "ffffffffffffffffffffffffffffffff");
+    assert_true(ecl_is_md5_hex("0123456789abcdef0123456789abcdef"));
+    assert_false(ecl_is_md5_hex("kms-0f1e2d3c"));
+}
+
+static void digest_some_computes_only_what_is_asked(void **state)
+{
+    (void)state;
+    static const ecl_sink_ops ops = {.scheme = "file"};
+    ecl_sink s = {.ops = &ops};
+    const char *data = "hello world";
+    ecl_local_digest all, md5, none;
+    ecl_err e = ECL_ERR_INIT;
+    assert_int_equal(ecl_sink_digest(&s, NULL, data, strlen(data), &all, &e), 0);
+    assert_string_equal(all.md5_hex, "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    assert_string_equal(all.sha256_hex, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+    assert_string_equal(all.etag, all.md5_hex);
+    assert_true(all.crc32c_b64[0] != 0);
+    assert_int_equal(ecl_sink_digest_some(&s, NULL, data, strlen(data), ECL_DIGEST_MD5, &md5, &e), 0);
+    assert_string_equal(md5.md5_hex, all.md5_hex);
+    assert_string_equal(md5.md5_b64, all.md5_b64);
+    assert_string_equal(md5.sha256_hex, "");
+    assert_string_equal(md5.crc32c_b64, "");
+    assert_int_equal(ecl_sink_digest_some(&s, NULL, data, strlen(data), 0, &none, &e), 0);
+    assert_true(none.size == strlen(data));
+    assert_string_equal(none.md5_hex, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_follow_the_plan), cmocka_unit_test(env_overrides_and_rejects_garbage),
         cmocka_unit_test(full_jitter_and_retry_after), cmocka_unit_test(classification),
         cmocka_unit_test(sizes_and_part_math), cmocka_unit_test(matching_rules),
+        cmocka_unit_test(partial_digests_compare_only_what_both_know),
+        cmocka_unit_test(digest_some_computes_only_what_is_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,8 @@
 //        bytes (headers and part of the body), then resets the TCP connection (RST)
 //   { match, action: 'status', status: 503, retryAfter: '1', body, times }   answers itself
 //   { match, action: 'hang', times }                     never answers, keeps the connection open
+//   { match, action: 'etag', etag: '"..."' | (old) => new, times }   passes the request on and
+//        rewrites the ETag header of the answer (a store or gateway reporting other bytes)
 // `times` limits how often a rule fires (default: always). Rules can be swapped at any time.
 import http from 'node:http';
 import net from 'node:net';
@@ -51,6 +53,10 @@ export async function startProxy(upstream, { seed = 1 } = {}) {
     }
     state.stats.passed++;
     const p = http.request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (pr) => {
+      if (action === 'etag') {
+        state.stats.etags = (state.stats.etags || 0) + 1;
+        pr.headers.etag = typeof rule.etag === 'function' ? rule.etag(pr.headers.etag) : rule.etag;
+      }
       res.writeHead(pr.statusCode, pr.headers);
       pr.pipe(res);
     });

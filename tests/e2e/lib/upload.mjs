@@ -24,7 +24,7 @@ export function eclAsync(args, opts = {}) {
 export function s3env(endpoint, extra = {}) {
   return {
     AWS_ACCESS_KEY_ID: S3_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET, AWS_SESSION_TOKEN: '', AWS_PROFILE: '',
-    AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', HOME: '/nonexistent',
+    AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true',
     ECOMLAKE_UPLOAD_RETRIES: '4', ECOMLAKE_UPLOAD_BACKOFF_BASE: '0.05', ECOMLAKE_UPLOAD_BACKOFF_CAP: '0.5',
     ...extra,
   };
@@ -52,7 +52,8 @@ export function writePartition(root, table, part, files, { success = true } = {}
     writeFileSync(join(dir, name), data);
     entries.push({ path: `${table}/${part}/${name}`, bytes: data.length, rows: Math.floor(data.length / 100), sha256: sha256(data) });
   }
-  const manifest = { table, partition: part, files: entries, total_rows: entries.reduce((a, e) => a + e.rows, 0) };
+  const manifest = { batch_id: 'test-batch', table, partition: part, files: entries,
+    total_rows: entries.reduce((a, e) => a + e.rows, 0), total_bytes: entries.reduce((a, e) => a + e.bytes, 0) };
   writeFileSync(join(dir, '_MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (success) writeFileSync(join(dir, '_SUCCESS'), '');
   return dir;
