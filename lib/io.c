@@ -116,6 +116,24 @@ void ecl_out_abort(ecl_out *o)
     }
 }
 
+int ecl_out_detach(ecl_out *o, int *fd, ecl_err *e)
+{
+    *fd = -1;
+    if (o->close != file_close || !o->ctx)
+        return ecl_err_set(e, ECL_EINVAL, "not an open file output");
+    file_ctx *f = o->ctx;
+    int rc = write_all(f->fd, f->buf, f->used, f->path, e);
+    if (rc) {
+        ecl_out_abort(o);
+        return rc;
+    }
+    *fd = f->fd;
+    free(f->path);
+    free(f);
+    o->ctx = NULL;
+    return 0;
+}
+
 int ecl_fsync_dir(const char *dir, ecl_err *e)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -35,6 +35,9 @@ int ecl_out_file(ecl_out *o, const char *path, ecl_err *e);
 int ecl_out_close(ecl_out *o, ecl_err *e);
 /* Closes without syncing and unlinks a file output. */
 void ecl_out_abort(ecl_out *o);
+/* Flushes a file output and ends the stream without syncing: *fd keeps the open descriptor, which
+ * the caller must fsync and close (lets another thread make the file durable later). */
+int ecl_out_detach(ecl_out *o, int *fd, ecl_err *e);
 
 /* Durable-publish helpers for local files. */
 int ecl_fsync_dir(const char *dir, ecl_err *e);

@@ -469,7 +469,43 @@ static void event_texts(const event_range *r, ecl_type t, int64_t v, char iso[32
     }
 }
 
-static int write_text_file(const char *path, const void *data, size_t n, ecl_err *e)
+/* Descriptors of files written but not yet synced: the commit step fsyncs and closes them. */
+typedef struct fd_list {
+    int *fd;
+    size_t n, cap;
+} fd_list;
+
+static int fd_list_add(fd_list *l, int fd)
+{
+    if (ecl_array_grow((void **)&l->fd, &l->cap, l->n, sizeof *l->fd))
+        return ECL_ENOMEM;
+    l->fd[l->n++] = fd;
+    return 0;
+}
+
+static void fd_list_close(fd_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        close(l->fd[i]);
+    free(l->fd);
+    memset(l, 0, sizeof *l);
+}
+
+/* Ends a file output without syncing and keeps its descriptor for the commit step. */
+static int out_keep(ecl_out *o, const char *path, fd_list *pending, ecl_err *e)
+{
+    int fd;
+    int rc = ecl_out_detach(o, &fd, e);
+    if (rc)
+        return rc;
+    if (fd_list_add(pending, fd)) {
+        close(fd);
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
+    }
+    return 0;
+}
+
+static int write_text_file(const char *path, const void *data, size_t n, fd_list *pending, ecl_err *e)
 {
     ecl_out o;
     int rc = ecl_out_file(&o, path, e);
@@ -479,13 +515,13 @@ static int write_text_file(const char *path, const void *data, size_t n, ecl_err
         ecl_out_abort(&o);
         return rc;
     }
-    return ecl_out_close(&o, e);
+    return out_keep(&o, path, pending, e);
 }
 
 /* Writes the data files of one partition into dir; fills the manifest's file list. */
 static int write_parts(ecl_publisher *p, const pub_table *pt, const ecl_batch *rows,
                        const uint32_t *dup_seq, const char *dir,
-                       const char *dir_key, ecl_manifest *m, ecl_err *e)
+                       const char *dir_key, ecl_manifest *m, fd_list *pending, ecl_err *e)
 {
     size_t n = rows->nrows, nmodel = pt->t->schema.nfields, ncols = pt->full.nfields;
     ecl_column lin[3];
@@ -570,7 +606,7 @@ static int write_parts(ecl_publisher *p, const pub_table *pt, const ecl_batch *r
             ecl_out_abort(&ho.file);
             break;
         }
-        if ((rc = ecl_out_close(&ho.file, e)))
+        if ((rc = out_keep(&ho.file, path, pending, e)))
             break;
         char hex[65];
         ecl_hex(d, 32, hex);
@@ -672,20 +708,44 @@ static int swap_in(const char *staging, const char *final, const char *table_dir
 
 void ecl_pub_result_release(ecl_pub_result *r) { ecl_buf_release(&r->manifest_json); }
 
-int ecl_publish_partition(ecl_publisher *p, size_t idx, const char *value, const ecl_batch *rows,
-                          const uint32_t *dup_seq, const ecl_mess_counts *mess, ecl_pub_result *res,
-                          ecl_err *e)
+struct ecl_pub_staged {
+    ecl_pub_result res; /* rows, bytes, files and the manifest; the hash is set at commit */
+    fd_list pending;    /* files written but not yet synced */
+    char table_dir[4200], final[4800], staging[4900];
+};
+
+static void staged_free(ecl_pub_staged *s, bool remove_staging)
 {
+    if (!s)
+        return;
+    fd_list_close(&s->pending);
+    if (remove_staging) {
+        ecl_err ignore = ECL_ERR_INIT;
+        rm_tree(s->staging, &ignore);
+    }
+    ecl_pub_result_release(&s->res);
+    free(s);
+}
+
+int ecl_publish_stage(ecl_publisher *p, size_t idx, const char *value, const ecl_batch *rows,
+                      const uint32_t *dup_seq, const ecl_mess_counts *mess, ecl_pub_staged **out,
+                      ecl_err *e)
+{
+    *out = NULL;
     const pub_table *pt = &p->tables[idx];
-    memset(res, 0, sizeof *res);
-    ecl_buf_init(&res->manifest_json, 0);
     if (rows->schema && rows->schema->nfields != pt->t->schema.nfields)
         return ecl_err_set(e, ECL_EINVAL, "table '%s': batch does not have the model's columns",
                            pt->t->name);
+    ecl_pub_staged *s = calloc(1, sizeof *s);
+    if (!s)
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    ecl_pub_result *res = &s->res;
+    ecl_buf_init(&res->manifest_json, 0);
     ecl_buf part = ECL_BUF_INIT;
     if (ecl_buf_puts(&part, pt->t->partition_key) || ecl_buf_putc(&part, '=') ||
         ecl_hive_escape(value, &part)) {
         ecl_buf_release(&part);
+        free(s);
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     }
     snprintf(res->table, sizeof res->table, "%s", pt->t->name);
@@ -694,55 +754,92 @@ int ecl_publish_partition(ecl_publisher *p, size_t idx, const char *value, const
     ecl_buf_release(&part);
 
     static unsigned counter;
-    char table_dir[4200], final[4800], staging[4900], path[5000];
-    snprintf(table_dir, sizeof table_dir, "%s/%s", p->root, pt->t->name);
-    snprintf(final, sizeof final, "%s/%s", table_dir, res->partition);
-    snprintf(staging, sizeof staging, "%s/.%s.tmp-%ld-%u", table_dir, res->partition, (long)getpid(),
-             __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    int rc = rm_tree(staging, e);
+    char path[5000];
+    snprintf(s->table_dir, sizeof s->table_dir, "%s/%s", p->root, pt->t->name);
+    snprintf(s->final, sizeof s->final, "%s/%s", s->table_dir, res->partition);
+    snprintf(s->staging, sizeof s->staging, "%s/.%s.tmp-%ld-%u", s->table_dir, res->partition,
+             (long)getpid(), __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    int rc = rm_tree(s->staging, e);
     if (!rc)
-        rc = ecl_mkdirs(staging, e);
+        rc = ecl_mkdirs(s->staging, e);
     ecl_manifest m;
     ecl_manifest_init(&m);
     if (!rc)
-        rc = write_parts(p, pt, rows, dup_seq, staging, res->dir_key, &m, e);
+        rc = write_parts(p, pt, rows, dup_seq, s->staging, res->dir_key, &m, &s->pending, e);
     if (!rc && fill_manifest(p, pt, value, res->partition, rows, mess, &m))
         rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing the manifest of '%s'", res->dir_key);
     if (!rc)
         rc = ecl_manifest_write(&m, &res->manifest_json, e);
     if (!rc) {
-        snprintf(path, sizeof path, "%s/%s", staging, ECL_MANIFEST_NAME);
-        rc = write_text_file(path, res->manifest_json.data, res->manifest_json.len, e);
+        snprintf(path, sizeof path, "%s/%s", s->staging, ECL_MANIFEST_NAME);
+        rc = write_text_file(path, res->manifest_json.data, res->manifest_json.len, &s->pending, e);
         ecl_publish_crash_point("manifest-written");
     }
     if (!rc) {
-        /* An empty marker has no data to sync: the fsync of the staging directory below makes its
-         * creation durable, before the swap publishes it. */
-        snprintf(path, sizeof path, "%s/%s", staging, ECL_SUCCESS_NAME);
+        /* An empty marker has no data to sync: the fsync of the staging directory at commit makes
+         * its creation durable, before the swap publishes it. */
+        snprintf(path, sizeof path, "%s/%s", s->staging, ECL_SUCCESS_NAME);
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0 || close(fd) != 0)
             rc = ecl_err_errno(e, errno, "cannot create '%s'", path);
         ecl_publish_crash_point("success-written");
     }
-    if (!rc)
-        rc = ecl_fsync_dir(staging, e);
-    if (!rc)
-        rc = swap_in(staging, final, table_dir, e);
     if (!rc) {
         res->rows = m.total_rows;
         res->bytes = m.total_bytes;
         res->files = m.nfiles;
-        uint8_t d[32];
-        ecl_sha256(res->manifest_json.data, res->manifest_json.len, d);
-        ecl_hex(d, 32, res->manifest_sha256);
+        *out = s;
     } else {
-        ecl_err ignore = ECL_ERR_INIT;
-        rm_tree(staging, &ignore);
         ecl_err_prefix(e, "partition '%s'", res->dir_key);
-        ecl_pub_result_release(res);
+        staged_free(s, true);
     }
     ecl_manifest_release(&m);
     return rc;
+}
+
+const char *ecl_pub_staged_dir_key(const ecl_pub_staged *s) { return s->res.dir_key; }
+
+int ecl_publish_commit(ecl_pub_staged *s, ecl_pub_result *res, ecl_err *e)
+{
+    memset(res, 0, sizeof *res);
+    ecl_buf_init(&res->manifest_json, 0);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < s->pending.n; i++)
+        if (fsync(s->pending.fd[i]) != 0)
+            rc = ecl_err_errno(e, errno, "cannot sync a file of '%s'", s->staging);
+    for (size_t i = 0; i < s->pending.n; i++)
+        if (close(s->pending.fd[i]) != 0 && !rc)
+            rc = ecl_err_errno(e, errno, "cannot close a file of '%s'", s->staging);
+    s->pending.n = 0;
+    if (!rc)
+        rc = ecl_fsync_dir(s->staging, e);
+    if (!rc)
+        rc = swap_in(s->staging, s->final, s->table_dir, e);
+    if (rc) {
+        ecl_err_prefix(e, "partition '%s'", s->res.dir_key);
+        staged_free(s, true);
+        return rc;
+    }
+    *res = s->res;
+    uint8_t d[32];
+    ecl_sha256(res->manifest_json.data, res->manifest_json.len, d);
+    ecl_hex(d, 32, res->manifest_sha256);
+    s->res.manifest_json = (ecl_buf)ECL_BUF_INIT; /* moved to res */
+    staged_free(s, false);
+    return 0;
+}
+
+void ecl_publish_discard(ecl_pub_staged *s) { staged_free(s, true); }
+
+int ecl_publish_partition(ecl_publisher *p, size_t idx, const char *value, const ecl_batch *rows,
+                          const uint32_t *dup_seq, const ecl_mess_counts *mess, ecl_pub_result *res,
+                          ecl_err *e)
+{
+    ecl_pub_staged *s;
+    memset(res, 0, sizeof *res);
+    ecl_buf_init(&res->manifest_json, 0);
+    int rc = ecl_publish_stage(p, idx, value, rows, dup_seq, mess, &s, e);
+    return rc ? rc : ecl_publish_commit(s, res, e);
 }
 
 /* ---- static tables ---- */

@@ -91,6 +91,19 @@ int ecl_publish_partition(ecl_publisher *p, size_t idx, const char *value, const
                           const uint32_t *dup_seq, const ecl_mess_counts *mess, ecl_pub_result *res,
                           ecl_err *e);
 
+/* The same in two steps, so encoding can overlap with waiting for the disk: ecl_publish_stage builds
+ * the hidden staging directory (data files, manifest, _SUCCESS; written but not yet synced) and
+ * ecl_publish_commit, possibly on another thread, makes it durable and swaps it in (fsync of every
+ * file, of the staging directory, rename, fsync of <table>/). Both consume the staged partition on
+ * failure; ecl_publish_discard drops one that will not be committed. */
+typedef struct ecl_pub_staged ecl_pub_staged;
+int ecl_publish_stage(ecl_publisher *p, size_t idx, const char *value, const ecl_batch *rows,
+                      const uint32_t *dup_seq, const ecl_mess_counts *mess, ecl_pub_staged **out,
+                      ecl_err *e);
+int ecl_publish_commit(ecl_pub_staged *s, ecl_pub_result *res, ecl_err *e);
+void ecl_publish_discard(ecl_pub_staged *s);
+const char *ecl_pub_staged_dir_key(const ecl_pub_staged *s);
+
 /* Callback for each partition a static table publishes. */
 typedef int (*ecl_pub_cb)(const ecl_pub_result *res, void *ctx, ecl_err *e);
 /* Asked before publishing dir_key ("<table>/<partition>"): true = already committed, skip it. */

@@ -80,6 +80,8 @@ typedef struct bf_run {
     int nfailed_list;
     ecl_err err;
     int stop;
+    int next_day;     /* dynamic day scheduling: the next day index to claim */
+    struct io_pool *io; /* commits staged partitions off the encoding threads (NULL = inline) */
     cli_progress *prog;
 } bf_run;
 
@@ -469,43 +471,50 @@ static void run_hooks(bf_run *r, const ecl_pub_result *res)
     }
 }
 
-/* Publishes one daily partition and does the bookkeeping. Returns nonzero when the run must stop. */
-static int publish_day(bf_run *r, size_t k, int day, const ecl_batch *rows, const uint32_t *dup_seq,
-                       const ecl_mess_counts *mc)
+static void day_names(const bf_run *r, size_t k, int day, char value[11], char partition[128],
+                      char dir_key[256])
 {
-    size_t ti = r->daily[k];
-    const ecl_model_table *t = ecl_model_table_at(r->model, r->tab_model[ti]);
-    int c = chunk_of(r, day);
-    char value[11];
+    const ecl_model_table *t = ecl_model_table_at(r->model, r->tab_model[r->daily[k]]);
     ecl_date_format(r->cfg->start + day, value);
-    char partition[128], dir_key[256];
-    snprintf(partition, sizeof partition, "%s=%s", t->partition_key, value);
-    snprintf(dir_key, sizeof dir_key, "%s/%s", t->name, partition);
-    pthread_mutex_lock(&r->mu);
-    chunk_touch(r, c, k);
-    pthread_mutex_unlock(&r->mu);
-    part_ledger(r, t->name, partition, "writing", NULL, NULL);
+    snprintf(partition, 128, "%s=%s", t->partition_key, value);
+    snprintf(dir_key, 256, "%s/%s", t->name, partition);
+}
 
+static void day_failed(bf_run *r, size_t k, int day, const ecl_err *e)
+{
+    const ecl_model_table *t = ecl_model_table_at(r->model, r->tab_model[r->daily[k]]);
+    char value[11], partition[128], dir_key[256];
+    day_names(r, k, day, value, partition, dir_key);
+    int c = chunk_of(r, day);
+    part_ledger(r, t->name, partition, "failed", NULL, e->msg);
+    note_failure(r, dir_key, e);
+    pthread_mutex_lock(&r->mu);
+    chunk_tab *ct = &r->ct[(size_t)c * r->ndaily + k];
+    ct->failed = true;
+    snprintf(ct->err, sizeof ct->err, "%s", e->msg);
+    chunk_close(r, c, k, "failed", e->msg);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Makes a staged daily partition durable and visible, then does the bookkeeping. Returns nonzero
+ * when the run must stop. */
+static int finish_day(bf_run *r, size_t k, int day, ecl_pub_staged *staged)
+{
+    const ecl_model_table *t = ecl_model_table_at(r->model, r->tab_model[r->daily[k]]);
+    int c = chunk_of(r, day);
     ecl_pub_result res;
     ecl_err e = ECL_ERR_INIT;
-    int rc = ecl_publish_partition(r->pub, r->tab_pub[ti], value, rows, dup_seq, mc, &res, &e);
+    int rc = ecl_publish_commit(staged, &res, &e);
     if (!rc) {
         rc = commit_remote(r, &res, &e);
         if (rc)
             ecl_pub_result_release(&res);
     }
     if (rc) {
-        part_ledger(r, t->name, partition, "failed", NULL, e.msg);
-        note_failure(r, dir_key, &e);
-        pthread_mutex_lock(&r->mu);
-        chunk_tab *ct = &r->ct[(size_t)c * r->ndaily + k];
-        ct->failed = true;
-        snprintf(ct->err, sizeof ct->err, "%s", e.msg);
-        chunk_close(r, c, k, "failed", e.msg);
-        pthread_mutex_unlock(&r->mu);
+        day_failed(r, k, day, &e);
         return rc;
     }
-    part_ledger(r, t->name, partition, "committed", &res, NULL);
+    part_ledger(r, t->name, res.partition, "committed", &res, NULL);
     run_hooks(r, &res);
     drop_staging(r, &res);
     pthread_mutex_lock(&r->mu);
@@ -523,6 +532,144 @@ static int publish_day(bf_run *r, size_t k, int day, const ecl_batch *rows, cons
     cli_progress_add(r->prog, 1, res.rows, res.bytes);
     ecl_pub_result_release(&res);
     return 0;
+}
+
+/* ---- the commit pool: fsync, rename and ledger updates wait for the disk on their own threads,
+ * so the encoding threads never sit idle in fsync ---- */
+
+enum { IO_QUEUE_MAX = 64, IO_THREADS_MAX = 8 };
+
+typedef struct io_job {
+    struct io_job *next;
+    ecl_pub_staged *staged;
+    size_t k;
+    int day;
+} io_job;
+
+typedef struct io_pool {
+    bf_run *r;
+    pthread_mutex_t mu;
+    pthread_cond_t more, room;
+    io_job *head, *tail;
+    size_t n;
+    bool closing;
+    pthread_t th[IO_THREADS_MAX];
+    int nth;
+} io_pool;
+
+static void *io_main(void *arg)
+{
+    io_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->head && !p->closing)
+            pthread_cond_wait(&p->more, &p->mu);
+        io_job *j = p->head;
+        if (!j)
+            break;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->n--;
+        pthread_cond_signal(&p->room);
+        pthread_mutex_unlock(&p->mu);
+        finish_day(p->r, j->k, j->day, j->staged);
+        free(j);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Starts the pool; on failure the run commits inline. */
+static void io_start(bf_run *r, int nthreads)
+{
+    io_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    p->r = r;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->more, NULL);
+    pthread_cond_init(&p->room, NULL);
+    if (nthreads > IO_THREADS_MAX)
+        nthreads = IO_THREADS_MAX;
+    for (int i = 0; i < nthreads; i++)
+        if (pthread_create(&p->th[p->nth], NULL, io_main, p) == 0)
+            p->nth++;
+    if (!p->nth) {
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->more);
+        pthread_cond_destroy(&p->room);
+        free(p);
+        return;
+    }
+    r->io = p;
+}
+
+/* Hands a staged partition to the pool (waits while the queue is full); commits inline without one. */
+static int io_submit(bf_run *r, size_t k, int day, ecl_pub_staged *staged)
+{
+    io_pool *p = r->io;
+    io_job *j = p ? malloc(sizeof *j) : NULL;
+    if (!j)
+        return finish_day(r, k, day, staged);
+    *j = (io_job){NULL, staged, k, day};
+    pthread_mutex_lock(&p->mu);
+    while (p->n >= IO_QUEUE_MAX)
+        pthread_cond_wait(&p->room, &p->mu);
+    if (p->tail)
+        p->tail->next = j;
+    else
+        p->head = j;
+    p->tail = j;
+    p->n++;
+    pthread_cond_signal(&p->more);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+/* Commits everything queued, then stops the threads. */
+static void io_stop(bf_run *r)
+{
+    io_pool *p = r->io;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->closing = true;
+    pthread_cond_broadcast(&p->more);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nth; i++)
+        pthread_join(p->th[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->more);
+    pthread_cond_destroy(&p->room);
+    free(p);
+    r->io = NULL;
+}
+
+/* Encodes one daily partition into its staging directory and queues its commit. Returns nonzero
+ * when the run must stop. */
+static int publish_day(bf_run *r, size_t k, int day, const ecl_batch *rows, const uint32_t *dup_seq,
+                       const ecl_mess_counts *mc)
+{
+    size_t ti = r->daily[k];
+    const ecl_model_table *t = ecl_model_table_at(r->model, r->tab_model[ti]);
+    int c = chunk_of(r, day);
+    char value[11], partition[128], dir_key[256];
+    day_names(r, k, day, value, partition, dir_key);
+    pthread_mutex_lock(&r->mu);
+    chunk_touch(r, c, k);
+    pthread_mutex_unlock(&r->mu);
+    part_ledger(r, t->name, partition, "writing", NULL, NULL);
+
+    ecl_pub_staged *staged = NULL;
+    ecl_err e = ECL_ERR_INIT;
+    int rc = ecl_publish_stage(r->pub, r->tab_pub[ti], value, rows, dup_seq, mc, &staged, &e);
+    if (rc) {
+        day_failed(r, k, day, &e);
+        return rc;
+    }
+    return io_submit(r, k, day, staged);
 }
 
 /* ---- workers ---- */
@@ -546,18 +693,32 @@ static bool day_pending(const bf_run *r, int d)
     return false;
 }
 
+/* The next day this worker emits after day `prev` (-1 at the start), or -1 when none is left. Real
+ * runs share one counter, so a worker that finishes early takes the next day instead of waiting
+ * for the others (later days carry more rows); the cursor seeks over the days others took. Dry runs
+ * keep contiguous segments, so their sample day does not depend on thread timing. */
+static int claim_day(seg *s, int prev)
+{
+    bf_run *r = s->r;
+    if (s->count_only) {
+        int d = prev < 0 ? s->d0 : prev + 1;
+        return d < s->d1 ? d : -1;
+    }
+    for (;;) {
+        int d = __atomic_fetch_add(&r->next_day, 1, __ATOMIC_RELAXED);
+        if (d >= r->ndays)
+            return -1;
+        if (day_pending(r, d))
+            return d;
+    }
+}
+
 static void *worker(void *arg)
 {
     seg *s = arg;
     bf_run *r = s->r;
-    int first = -1, last = -1;
-    for (int d = s->d0; d < s->d1; d++)
-        if (s->count_only || day_pending(r, d)) {
-            if (first < 0)
-                first = d;
-            last = d;
-        }
-    if (first < 0)
+    int d = claim_day(s, -1);
+    if (d < 0)
         return NULL;
     size_t nt = ecl_model_ntables(r->model);
     ecl_batch *b = calloc(nt, sizeof *b);
@@ -570,24 +731,27 @@ static void *worker(void *arg)
         if (ecl_batch_init(&b[i], &ecl_model_table_at(r->model, i)->schema))
             rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory starting a worker");
     if (!rc)
-        rc = ecl_cursor_open(&cur, r->model, r->cfg->start + first, &s->err);
-    for (int d = first; !rc && d <= last; d++) {
+        rc = ecl_cursor_open(&cur, r->model, r->cfg->start + d, &s->err);
+    for (; !rc && d >= 0; d = claim_day(s, d)) {
+        /* seek over the days other workers emit */
+        while (!rc && ecl_cursor_day(cur) < r->cfg->start + d) {
+            if (ecl_cancelled())
+                break;
+            rc = ecl_cursor_step(cur, false, b, NULL, &s->err);
+        }
         if (ecl_cancelled()) {
             rc = ecl_err_set(&s->err, ECL_EINTR, "interrupted");
             break;
         }
-        if (__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+        if (rc || __atomic_load_n(&r->stop, __ATOMIC_RELAXED))
             break;
-        bool need = s->count_only || day_pending(r, d);
-        if (need) {
-            for (size_t i = 0; i < nt; i++)
-                if (ecl_model_table_at(r->model, i)->kind == ECL_TABLE_DAILY)
-                    ecl_batch_clear(&b[i]);
-            ecl_mess_counts_clear(&mc);
-        }
-        rc = ecl_cursor_step(cur, need, b, need ? &mc : NULL, &s->err);
-        if (rc || !need)
-            continue;
+        for (size_t i = 0; i < nt; i++)
+            if (ecl_model_table_at(r->model, i)->kind == ECL_TABLE_DAILY)
+                ecl_batch_clear(&b[i]);
+        ecl_mess_counts_clear(&mc);
+        rc = ecl_cursor_step(cur, true, b, &mc, &s->err);
+        if (rc)
+            break;
         int c = chunk_of(r, d);
         for (size_t k = 0; !rc && k < r->ndaily; k++) {
             size_t mi = r->tab_model[r->daily[k]];
@@ -638,7 +802,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Runs `jobs` workers over contiguous, equal runs of days. */
+/* Runs `jobs` workers: over a shared day counter, or for dry runs over contiguous, equal runs of days. */
 static int run_workers(bf_run *r, bool count_only, uint64_t *counts, ecl_batch *samples, bool *sampled,
                        ecl_err *e)
 {
@@ -668,6 +832,9 @@ static int run_workers(bf_run *r, bool count_only, uint64_t *counts, ecl_batch *
         }
     }
     bool *started = calloc((size_t)jobs, sizeof *started);
+    r->next_day = 0;
+    if (!count_only)
+        io_start(r, jobs * 2 < 4 ? 4 : jobs * 2);
     for (int j = 1; j < jobs; j++) {
         if (started && pthread_create(&th[j], NULL, worker, &segs[j]) == 0)
             started[j] = true;
@@ -675,10 +842,12 @@ static int run_workers(bf_run *r, bool count_only, uint64_t *counts, ecl_batch *
             worker(&segs[j]); /* no thread: do the work here */
     }
     worker(&segs[0]);
-    int rc = 0;
-    for (int j = 0; j < jobs; j++) {
+    for (int j = 0; j < jobs; j++)
         if (started && started[j])
             pthread_join(th[j], NULL);
+    io_stop(r);
+    int rc = 0;
+    for (int j = 0; j < jobs; j++) {
         if (segs[j].rc && (!rc || rc == ECL_EINTR)) {
             rc = segs[j].rc;
             *e = segs[j].err;

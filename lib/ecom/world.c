@@ -535,13 +535,55 @@ static void lower_into(char *dst, const char *src)
     *dst = 0;
 }
 
+/* "%d %s %s, %s, %s %05d": number, street, suffix, city, state, ZIP. The draws run from the ZIP
+ * back to the number: the order in which the original single printf call evaluated its arguments,
+ * now fixed whatever the compiler. */
 static void gen_address(ecl_rng *r, char *out, size_t cap)
 {
-    snprintf(out, cap, "%d %s %s, %s, %s %05d", (int)ecl_rng_range(r, 1, 9999),
-             ec_street_names[ecl_rng_range(r, 0, (int64_t)ec_n_street_names - 1)],
-             ec_street_suffixes[ecl_rng_range(r, 0, (int64_t)ec_n_street_suffixes - 1)],
-             ec_cities[ecl_rng_range(r, 0, (int64_t)ec_n_cities - 1)],
-             ec_states[ecl_rng_range(r, 0, (int64_t)ec_n_states - 1)], (int)ecl_rng_range(r, 1001, 99950));
+    uint64_t zip = (uint64_t)ecl_rng_range(r, 1001, 99950);
+    const char *state = ec_states[ecl_rng_range(r, 0, (int64_t)ec_n_states - 1)];
+    const char *city = ec_cities[ecl_rng_range(r, 0, (int64_t)ec_n_cities - 1)];
+    const char *suffix = ec_street_suffixes[ecl_rng_range(r, 0, (int64_t)ec_n_street_suffixes - 1)];
+    const char *street = ec_street_names[ecl_rng_range(r, 0, (int64_t)ec_n_street_names - 1)];
+    uint64_t number = (uint64_t)ecl_rng_range(r, 1, 9999);
+    ec_sb b = ec_sb_init(out, cap);
+    ec_sb_u(&b, number, 0);
+    ec_sb_c(&b, ' ');
+    ec_sb_s(&b, street);
+    ec_sb_c(&b, ' ');
+    ec_sb_s(&b, suffix);
+    ec_sb_s(&b, ", ");
+    ec_sb_s(&b, city);
+    ec_sb_s(&b, ", ");
+    ec_sb_s(&b, state);
+    ec_sb_c(&b, ' ');
+    ec_sb_u(&b, zip, 5);
+    ec_sb_done(&b, out);
+}
+
+/* Phone layouts (a, b, c are the area code, exchange and line number; x the extension):
+ * +1-aaa-bbb-cccc, (aaa)bbb-cccc, aaa-bbb-ccccxN, 001-aaa-bbb-cccc, aaa.bbb.cccc */
+static void fmt_phone(char *out, size_t cap, int style, int a, int b3, int c, int x)
+{
+    ec_sb b = ec_sb_init(out, cap);
+    char sep = '-';
+    switch (style) {
+    case 0: ec_sb_s(&b, "+1-"); break;
+    case 1: ec_sb_c(&b, '('); break;
+    case 3: ec_sb_s(&b, "001-"); break;
+    case 4: sep = '.'; break;
+    default: break;
+    }
+    ec_sb_u(&b, (uint64_t)a, 3);
+    ec_sb_c(&b, style == 1 ? ')' : sep);
+    ec_sb_u(&b, (uint64_t)b3, 3);
+    ec_sb_c(&b, sep);
+    ec_sb_u(&b, (uint64_t)c, 4);
+    if (style == 2) {
+        ec_sb_c(&b, 'x');
+        ec_sb_u(&b, (uint64_t)x, 0);
+    }
+    ec_sb_done(&b, out);
 }
 
 typedef struct ec_person {
@@ -562,18 +604,20 @@ static void gen_person(const ec_model *M, const ec_cust *cu, uint32_t ci, ec_per
         char f[64], l[64];
         lower_into(f, p->first);
         lower_into(l, p->last);
-        /* the customer number keeps registered e-mails unique */
-        snprintf(p->email, sizeof p->email, "%s.%s%u@%s", f, l, cu->seq,
-                 ec_free_domains[ecl_rng_range(&r, 0, (int64_t)ec_n_free_domains - 1)]);
+        /* the customer number keeps registered e-mails unique: first.last<seq>@domain */
+        ec_sb eb = ec_sb_init(p->email, sizeof p->email);
+        ec_sb_s(&eb, f);
+        ec_sb_c(&eb, '.');
+        ec_sb_s(&eb, l);
+        ec_sb_u(&eb, cu->seq, 0);
+        ec_sb_c(&eb, '@');
+        ec_sb_s(&eb, ec_free_domains[ecl_rng_range(&r, 0, (int64_t)ec_n_free_domains - 1)]);
+        ec_sb_done(&eb, p->email);
         int a = (int)ecl_rng_range(&r, 201, 989), b = (int)ecl_rng_range(&r, 200, 999),
             c = (int)ecl_rng_range(&r, 0, 9999);
-        switch (ecl_rng_range(&r, 0, 4)) {
-        case 0: snprintf(p->phone, sizeof p->phone, "+1-%03d-%03d-%04d", a, b, c); break;
-        case 1: snprintf(p->phone, sizeof p->phone, "(%03d)%03d-%04d", a, b, c); break;
-        case 2: snprintf(p->phone, sizeof p->phone, "%03d-%03d-%04dx%d", a, b, c, (int)ecl_rng_range(&r, 10, 99999)); break;
-        case 3: snprintf(p->phone, sizeof p->phone, "001-%03d-%03d-%04d", a, b, c); break;
-        default: snprintf(p->phone, sizeof p->phone, "%03d.%03d.%04d", a, b, c); break;
-        }
+        int style = (int)ecl_rng_range(&r, 0, 4);
+        int x = style == 2 ? (int)ecl_rng_range(&r, 10, 99999) : 0;
+        fmt_phone(p->phone, sizeof p->phone, style, a, b, c, x);
         gen_address(&r, p->address, sizeof p->address);
         return;
     }
@@ -590,9 +634,17 @@ static void gen_person(const ec_model *M, const ec_cust *cu, uint32_t ci, ec_per
         break;
     }
     ecl_rng r = ecl_rng_key(k->seed, M->tag.gpool, g, 1);
-    snprintf(p->email, sizeof p->email, "%s%s%llu@%s", ec_words[ecl_rng_range(&r, 0, (int64_t)ec_n_words - 1)],
-             ec_words[ecl_rng_range(&r, 0, (int64_t)ec_n_words - 1)], (unsigned long long)g,
-             ec_guest_domains[ecl_rng_range(&r, 0, (int64_t)ec_n_guest_domains - 1)]);
+    /* <word1><word2><guest number>@domain, drawn from the domain back to word1 (see gen_address) */
+    const char *domain = ec_guest_domains[ecl_rng_range(&r, 0, (int64_t)ec_n_guest_domains - 1)];
+    const char *w2 = ec_words[ecl_rng_range(&r, 0, (int64_t)ec_n_words - 1)];
+    const char *w1 = ec_words[ecl_rng_range(&r, 0, (int64_t)ec_n_words - 1)];
+    ec_sb eb = ec_sb_init(p->email, sizeof p->email);
+    ec_sb_s(&eb, w1);
+    ec_sb_s(&eb, w2);
+    ec_sb_u(&eb, g, 0);
+    ec_sb_c(&eb, '@');
+    ec_sb_s(&eb, domain);
+    ec_sb_done(&eb, p->email);
     gen_address(&r, p->address, sizeof p->address);
 }
 
@@ -661,7 +713,11 @@ static int emit_customer(const ec_model *M, const ec_cust *cu, uint32_t ci, int3
 static void product_name(const ec_model *M, int p, char *out, size_t cap)
 {
     int cat = M->pcat[p];
-    snprintf(out, cap, "%s %s", M->k.adjectives[cat][M->padj[p]], M->k.nouns[cat][M->pnoun[p]]);
+    ec_sb b = ec_sb_init(out, cap);
+    ec_sb_s(&b, M->k.adjectives[cat][M->padj[p]]);
+    ec_sb_c(&b, ' ');
+    ec_sb_s(&b, M->k.nouns[cat][M->pnoun[p]]);
+    ec_sb_done(&b, out);
 }
 
 static int emit_cart(const ec_model *M, const ec_cust *cu, const ec_items *it, uint32_t cart_seq,

@@ -30,10 +30,55 @@ typedef struct ec_model {
     double tier_cum[EC_MAXV][EC_MAXTIER + 1];
 } ec_model;
 
+/* Bounded text building without printf: the generator formats millions of ids and contacts a day.
+ * Output is truncated at cap - 1 bytes and NUL-terminated, as snprintf would. */
+typedef struct ec_sb {
+    char *p, *end; /* end: the byte kept for the NUL */
+} ec_sb;
+
+static inline ec_sb ec_sb_init(char *out, size_t cap) { return (ec_sb){out, out + cap - 1}; }
+
+static inline void ec_sb_s(ec_sb *b, const char *s)
+{
+    while (*s && b->p < b->end)
+        *b->p++ = *s++;
+}
+
+static inline void ec_sb_c(ec_sb *b, char c)
+{
+    if (b->p < b->end)
+        *b->p++ = c;
+}
+
+/* v in decimal, zero-padded to at least width digits (printf's %0*llu). */
+static inline void ec_sb_u(ec_sb *b, uint64_t v, int width)
+{
+    char t[24];
+    int i = 24;
+    do {
+        t[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (24 - i < width && i > 0)
+        t[--i] = '0';
+    for (; i < 24 && b->p < b->end; i++)
+        *b->p++ = t[i];
+}
+
+static inline size_t ec_sb_done(ec_sb *b, const char *start)
+{
+    *b->p = 0;
+    return (size_t)(b->p - start);
+}
+
 /* Writes "PREFIX-%08u" ids. */
 static inline void ec_fmt_id(char *out, size_t cap, const char *prefix, uint64_t n)
 {
-    snprintf(out, cap, "%s-%08llu", prefix, (unsigned long long)n);
+    ec_sb b = ec_sb_init(out, cap);
+    ec_sb_s(&b, prefix);
+    ec_sb_c(&b, '-');
+    ec_sb_u(&b, n, 8);
+    ec_sb_done(&b, out);
 }
 
 /* Messiness over one emitted day (mess.c). first[t] = first row of the day in out[t]. */
