@@ -83,6 +83,18 @@ typedef struct ecl_pq_stats {
     size_t min_len, max_len;
 } ecl_pq_stats;
 
+/* Statistics exactly as the file states them (a column chunk's or a data page header's), for
+ * checking a writer: min/max are the plain encoding of the physical type, borrowed from the reader;
+ * NULL when absent. min_dep/max_dep are the deprecated fields 1-2 (signed order), min/max the
+ * min_value/max_value fields 5-6. */
+typedef struct ecl_pq_raw_stats {
+    bool present; /* a Statistics struct is there at all */
+    bool has_null_count;
+    int64_t null_count;
+    const uint8_t *min, *max, *min_dep, *max_dep;
+    size_t min_len, max_len, min_dep_len, max_dep_len;
+} ecl_pq_raw_stats;
+
 typedef struct ecl_pq_reader ecl_pq_reader;
 
 int ecl_pq_reader_open(ecl_pq_reader **r, const char *path, ecl_err *e);
@@ -95,6 +107,9 @@ int64_t ecl_pq_reader_row_group_rows(const ecl_pq_reader *r, size_t rg);
 /* Key-value metadata value for key, or NULL. */
 const char *ecl_pq_reader_kv(const ecl_pq_reader *r, const char *key);
 int ecl_pq_reader_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_stats *st);
+int ecl_pq_reader_raw_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_raw_stats *st);
+/* The column's Parquet physical type (PQ_BOOLEAN ... as pq_format.h numbers them). */
+int ecl_pq_reader_physical_type(const ecl_pq_reader *r, size_t col);
 /* Appends the row group's rows to out (initialised with ecl_pq_reader_schema). */
 int ecl_pq_reader_read_row_group(ecl_pq_reader *r, size_t rg, ecl_batch *out, ecl_err *e);
 void ecl_pq_reader_free(ecl_pq_reader *r);
@@ -125,6 +140,7 @@ typedef struct ecl_pq_page_info {
     int type;     /* Parquet PageType */
     int encoding; /* values encoding (dictionary pages: their encoding) */
     int32_t num_values, uncompressed, compressed;
+    ecl_pq_raw_stats stats; /* data pages: the header's statistics (borrowed from the reader) */
 } ecl_pq_page_info;
 /* Fills up to max entries; *n is the number of pages (may exceed max). */
 int ecl_pq_reader_pages(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_page_info *pages,

@@ -62,10 +62,7 @@ typedef struct pq_chunk {
     int64_t comp, unc;
     unsigned enc_mask;
     int64_t data_off, dict_off;
-    bool has_stats, has_nulls;
-    int64_t null_count;
-    const uint8_t *min, *max, *min_dep, *max_dep;
-    size_t min_len, max_len, min_dep_len, max_dep_len;
+    ecl_pq_raw_stats rs;
 } pq_chunk;
 
 typedef struct pq_rgroup {
@@ -219,11 +216,11 @@ static void parse_schema_element(ecl_thr_r *t, pq_leaf *l)
     ecl_thr_r_struct_end(t);
 }
 
-static void parse_stats(ecl_thr_r *t, pq_chunk *c)
+static void parse_stats(ecl_thr_r *t, ecl_pq_raw_stats *c)
 {
     int16_t last, id;
     int type;
-    c->has_stats = true;
+    c->present = true;
     ecl_thr_r_struct_begin(t, &last);
     while (ecl_thr_r_field(t, &last, &type, &id)) {
         const uint8_t **pp = NULL;
@@ -233,7 +230,7 @@ static void parse_stats(ecl_thr_r *t, pq_chunk *c)
         case 2: pp = &c->min_dep; pl = &c->min_dep_len; break;
         case 3:
             c->null_count = ecl_thr_r_i64_typed(t, type);
-            c->has_nulls = true;
+            c->has_null_count = true;
             continue;
         case 5: pp = &c->max; pl = &c->max_len; break;
         case 6: pp = &c->min; pl = &c->min_len; break;
@@ -279,7 +276,7 @@ static void parse_column_meta(ecl_thr_r *t, pq_chunk *c)
         case 11: c->dict_off = ecl_thr_r_i64_typed(t, type); break;
         case 12:
             if (type == ECL_THR_STRUCT)
-                parse_stats(t, c);
+                parse_stats(t, &c->rs);
             else
                 ecl_thr_r_skip(t, type);
             break;
@@ -885,6 +882,20 @@ static bool stat_value(enum conv cv, const uint8_t *p, size_t n, ecl_pq_stats *s
     }
 }
 
+int ecl_pq_reader_physical_type(const ecl_pq_reader *r, size_t col)
+{
+    return col < r->ncols ? r->leaves[col].phys : -1;
+}
+
+int ecl_pq_reader_raw_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_raw_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (rg >= r->nrg || col >= r->ncols)
+        return ECL_EINVAL;
+    *st = r->rgs[rg].cols[col].rs;
+    return 0;
+}
+
 int ecl_pq_reader_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_stats *st)
 {
     memset(st, 0, sizeof *st);
@@ -892,17 +903,17 @@ int ecl_pq_reader_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_st
         return ECL_EINVAL;
     const pq_chunk *c = &r->rgs[rg].cols[col];
     enum conv cv = r->conv[col];
-    st->has_null_count = c->has_nulls;
-    st->null_count = c->null_count;
-    const uint8_t *mn = c->min, *mx = c->max;
-    size_t mnl = c->min_len, mxl = c->max_len;
+    st->has_null_count = c->rs.has_null_count;
+    st->null_count = c->rs.null_count;
+    const uint8_t *mn = c->rs.min, *mx = c->rs.max;
+    size_t mnl = c->rs.min_len, mxl = c->rs.max_len;
     bool signed_order = cv != CV_STR && cv != CV_DEC_BE && cv != CV_U32_I64 && cv != CV_UUID;
     if ((!mn || !mx) && signed_order) {
         /* the deprecated fields were written with signed comparison: fine for numbers only */
-        mn = c->min_dep;
-        mx = c->max_dep;
-        mnl = c->min_dep_len;
-        mxl = c->max_dep_len;
+        mn = c->rs.min_dep;
+        mx = c->rs.max_dep;
+        mnl = c->rs.min_dep_len;
+        mxl = c->rs.max_dep_len;
     }
     if (mn && mx) {
         ecl_pq_stats tmp = *st;
@@ -917,6 +928,7 @@ int ecl_pq_reader_stats(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_st
 /* ---------------------------------------------------------------- pages */
 
 typedef struct pq_page {
+    ecl_pq_raw_stats rs;
     int type;
     int32_t unc, comp;
     int32_t nvalues;
@@ -938,6 +950,12 @@ static void parse_data_header(ecl_thr_r *t, pq_page *h, bool v2)
             case 1: h->nvalues = ecl_thr_r_i32_typed(t, type); break;
             case 2: h->enc = ecl_thr_r_i32_typed(t, type); break;
             case 3: h->def_enc = ecl_thr_r_i32_typed(t, type); break;
+            case 5:
+                if (type == ECL_THR_STRUCT)
+                    parse_stats(t, &h->rs);
+                else
+                    ecl_thr_r_skip(t, type);
+                break;
             default: ecl_thr_r_skip(t, type);
             }
         } else {
@@ -949,6 +967,12 @@ static void parse_data_header(ecl_thr_r *t, pq_page *h, bool v2)
             case 5: h->def_len = ecl_thr_r_i32_typed(t, type); break;
             case 6: h->rep_len = ecl_thr_r_i32_typed(t, type); break;
             case 7: h->compressed = type == ECL_THR_TRUE; break;
+            case 8:
+                if (type == ECL_THR_STRUCT)
+                    parse_stats(t, &h->rs);
+                else
+                    ecl_thr_r_skip(t, type);
+                break;
             default: ecl_thr_r_skip(t, type);
             }
         }
@@ -1709,7 +1733,7 @@ int ecl_pq_reader_pages(const ecl_pq_reader *r, size_t rg, size_t col, ecl_pq_pa
         if (*n < max)
             pages[*n] = (ecl_pq_page_info){.offset = (int64_t)p, .header_len = hl, .type = h.type,
                                            .encoding = h.enc, .num_values = h.nvalues,
-                                           .uncompressed = h.unc, .compressed = h.comp};
+                                           .uncompressed = h.unc, .compressed = h.comp, .stats = h.rs};
         (*n)++;
         p += hl + (uint64_t)h.comp;
     }

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "awscreds.h"
 #include "cancel.h"
 #include "hash.h"
 #include "http.h"
@@ -31,7 +32,7 @@ typedef struct s3_sink {
     char *host;     /* Host header value */
     bool path_style;
     char *region;
-    char *access_key, *secret_key, *session_token;
+    ecl_awscreds *creds; /* the credential chain, shared by all threads */
     ck_mode ck;
     int max_keys;
     pthread_mutex_t slots_mu; /* bounds part buffers in memory across all uploads */
@@ -143,6 +144,7 @@ typedef struct s3_call {
     ecl_buf url;
     void (*on_body)(void *ctx, const void *p, size_t n); /* sees the body as it is sent */
     void *body_ctx;
+    char signed_ak[256]; /* the access key id of the last signature */
 } s3_call;
 
 static void call_init(s3_call *c, s3_sink *s, const char *method, const char *key, const char *query)
@@ -190,9 +192,11 @@ static void call_release(s3_call *c)
 
 static int add_hdr(struct curl_slist **l, const char *name, const char *value)
 {
-    char line[512];
-    snprintf(line, sizeof line, "%s: %s", name, value);
+    char *line = NULL; /* session tokens run to kilobytes */
+    if (asprintf(&line, "%s: %s", name, value) < 0)
+        return ECL_ENOMEM;
     struct curl_slist *t = curl_slist_append(*l, line);
+    free(line);
     if (!t)
         return ECL_ENOMEM;
     *l = t;
@@ -204,6 +208,11 @@ static int s3_sign(void *ctx, bool auth_retry, struct curl_slist **hdrs, ecl_err
     (void)auth_retry;
     s3_call *c = ctx;
     s3_sink *s = c->s;
+    ecl_aws_key key;
+    int rc = ecl_awscreds_get(s->creds, &key, e);
+    if (rc)
+        return rc;
+    snprintf(c->signed_ak, sizeof c->signed_ak, "%s", key.access_key);
     char date[17];
     ecl_sigv4_date(time(NULL), date);
     ecl_sigv4_header h[12];
@@ -211,22 +220,51 @@ static int s3_sign(void *ctx, bool auth_retry, struct curl_slist **hdrs, ecl_err
     h[n++] = (ecl_sigv4_header){"host", s->host};
     h[n++] = (ecl_sigv4_header){"x-amz-date", date};
     h[n++] = (ecl_sigv4_header){"x-amz-content-sha256", c->payload_hash};
-    if (s->session_token)
-        h[n++] = (ecl_sigv4_header){"x-amz-security-token", s->session_token};
+    if (key.session_token[0])
+        h[n++] = (ecl_sigv4_header){"x-amz-security-token", key.session_token};
     for (int i = 0; i < c->nextra; i++)
         h[n++] = (ecl_sigv4_header){c->extra[i].name, c->extra[i].value};
     ecl_sigv4_req r = {c->method, (const char *)c->uri.data, c->query, h, n, c->payload_hash, date,
-                       s->region, "s3", s->access_key, s->secret_key};
+                       s->region, "s3", key.access_key, key.secret_key};
     ecl_buf auth = ECL_BUF_INIT;
-    int rc = ecl_sigv4_authorization(&r, &auth);
+    rc = ecl_sigv4_authorization(&r, &auth);
     for (size_t i = 0; !rc && i < n; i++)
         rc = add_hdr(hdrs, h[i].name, h[i].value);
     if (!rc)
         rc = add_hdr(hdrs, "Authorization", (const char *)auth.data);
     ecl_buf_release(&auth);
+    memset(&key, 0, sizeof key);
     if (rc)
         return ecl_err_set(e, ECL_ENOMEM, "out of memory signing a request");
     return 0;
+}
+
+static bool token_refused(const ecl_http_resp *resp)
+{
+    if (resp->status != 400 && resp->status != 403)
+        return false;
+    char code[64];
+    ecl_http_s3_code((const char *)resp->body.data, resp->body.len, code, sizeof code);
+    return !strcmp(code, "ExpiredToken") || !strcmp(code, "InvalidToken") || !strcmp(code, "TokenRefreshRequired");
+}
+
+/* Passes each body byte to the caller's on_body once, even when call_do sends the body twice. */
+typedef struct body_gate {
+    void (*fn)(void *ctx, const void *p, size_t n);
+    void *ctx;
+    uint64_t passed, pos;
+} body_gate;
+
+static void gated_feed(void *ctx, const void *p, size_t n)
+{
+    body_gate *g = ctx;
+    uint64_t end = g->pos + n;
+    if (end > g->passed) {
+        size_t skip = g->passed > g->pos ? (size_t)(g->passed - g->pos) : 0;
+        g->fn(g->ctx, (const uint8_t *)p + skip, n - skip);
+        g->passed = end;
+    }
+    g->pos = end;
 }
 
 static int call_do(s3_call *c, const void *mem, int fd, uint64_t off, uint64_t len, bool has_body,
@@ -236,10 +274,27 @@ static int call_do(s3_call *c, const void *mem, int fd, uint64_t off, uint64_t l
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     ecl_http_req r = {.method = c->method, .url = (const char *)c->url.data, .mem = mem, .fd = fd, .off = off,
                       .len = len, .has_body = has_body, .sign = s3_sign, .sign_ctx = c,
-                      .subject = c->key ? c->key : c->s->bucket, .on_body = c->on_body,
-                      .body_ctx = c->body_ctx};
+                      .subject = c->key ? c->key : c->s->bucket};
+    body_gate gate = {c->on_body, c->body_ctx, 0, 0};
+    if (c->on_body) {
+        r.on_body = gated_feed;
+        r.body_ctx = &gate;
+    }
     c->s->rb.requests++;
     int rc = ecl_http_do(c->s->rb.http, &r, resp, e);
+    if (!rc && token_refused(resp)) {
+        /* keys revoked or expired ahead of their Expiration: fetch new ones once and retry */
+        bool changed = false;
+        ecl_err re = ECL_ERR_INIT;
+        if (ecl_awscreds_refresh(c->s->creds, c->signed_ak, &changed, &re) == 0 && changed) {
+            ecl_log(ECL_LOG_WARN, r.subject, "the store refused the session token; retrying with fresh credentials");
+            ecl_http_resp_release(resp);
+            ecl_http_resp_init(resp);
+            gate.pos = 0;
+            c->s->rb.requests++;
+            rc = ecl_http_do(c->s->rb.http, &r, resp, e);
+        }
+    }
     if (!rc && has_body && resp->status < 300)
         c->s->rb.bytes_sent += len;
     return rc;
@@ -255,21 +310,21 @@ static int s3_fail(s3_sink *s, const char *op, const char *key, const ecl_http_r
     char where[600];
     snprintf(where, sizeof where, "s3://%s/%s", s->bucket, key ? key : "");
     long st = resp->status;
+    char ak[256];
+    ecl_awscreds_access_key(s->creds, ak, sizeof ak);
+    const char *src = ecl_awscreds_source(s->creds), *fix = ecl_awscreds_advice(s->creds);
     if (!strcmp(code, "InvalidAccessKeyId"))
-        return ecl_err_set(e, ECL_EAUTH,
-                           "%s %s: %s does not know the access key id '%s': set AWS_ACCESS_KEY_ID and "
-                           "AWS_SECRET_ACCESS_KEY (or the profile in ~/.aws/credentials named by AWS_PROFILE)",
-                           op, where, s->endpoint, s->access_key);
+        return ecl_err_set(e, ECL_EAUTH, "%s %s: %s does not know the access key id '%s' (from %s): %s", op, where,
+                           s->endpoint, ak, src, fix);
     if (!strcmp(code, "SignatureDoesNotMatch"))
         return ecl_err_set(e, ECL_EAUTH,
-                           "%s %s: request signature rejected by %s: check AWS_SECRET_ACCESS_KEY (or "
-                           "aws_secret_access_key of the profile in ~/.aws/credentials)",
-                           op, where, s->endpoint);
+                           "%s %s: request signature rejected by %s: the secret key of '%s' (from %s) is wrong: %s",
+                           op, where, s->endpoint, ak, src, fix);
     if (!strcmp(code, "ExpiredToken") || !strcmp(code, "InvalidToken") || !strcmp(code, "TokenRefreshRequired"))
         return ecl_err_set(e, ECL_EAUTH,
-                           "%s %s: the session token was refused (%s): refresh AWS_SESSION_TOKEN (e.g. "
-                           "'aws sso login' or your credential helper) and re-run; finished objects are kept",
-                           op, where, code);
+                           "%s %s: the session token was refused (%s; credentials from %s): %s; finished objects "
+                           "are kept, re-run to resume",
+                           op, where, code, src, fix);
     if (!strcmp(code, "RequestTimeTooSkewed"))
         return ecl_err_set(e, ECL_EPERMANENT,
                            "%s %s: the system clock differs too much from the server's: sync it "
@@ -290,12 +345,11 @@ static int s3_fail(s3_sink *s, const char *op, const char *key, const ecl_http_r
         return ecl_err_set(e, ECL_ENOTFOUND, "%s %s: not found", op, where);
     if (st == 403)
         return ecl_err_set(e, ECL_EPERM,
-                           "%s %s: access denied%s%s: the credentials (AWS_ACCESS_KEY_ID='%s') lack permission "
+                           "%s %s: access denied%s%s: the credentials (access key '%s' from %s) lack permission "
                            "for this bucket or prefix",
-                           op, where, msg[0] ? ": " : "", msg, s->access_key);
+                           op, where, msg[0] ? ": " : "", msg, ak, src);
     if (st == 401)
-        return ecl_err_set(e, ECL_EAUTH, "%s %s: unauthorized: check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", op,
-                           where);
+        return ecl_err_set(e, ECL_EAUTH, "%s %s: unauthorized (credentials from %s): %s", op, where, src, fix);
     return ecl_err_set(e, ECL_EPERMANENT, "%s %s: HTTP %ld%s%s%s%s", op, where, st, code[0] ? " " : "", code,
                        msg[0] ? ": " : "", msg);
 }
@@ -1174,11 +1228,7 @@ static void s3_free(ecl_sink *sk)
     free(s->endpoint);
     free(s->host);
     free(s->region);
-    free(s->access_key);
-    if (s->secret_key)
-        memset(s->secret_key, 0, strlen(s->secret_key));
-    free(s->secret_key);
-    free(s->session_token);
+    ecl_awscreds_free(s->creds);
     free(s->rb.base.url);
     free(s);
 }
@@ -1239,40 +1289,6 @@ static const char *env_nonempty(const char *n)
 {
     const char *v = getenv(n);
     return v && *v ? v : NULL;
-}
-
-static int load_credentials(s3_sink *s, const ecl_sink_opts *o, ecl_err *e)
-{
-    const char *ak = env_nonempty("AWS_ACCESS_KEY_ID"), *sk = env_nonempty("AWS_SECRET_ACCESS_KEY");
-    const char *profile = o && o->profile ? o->profile : env_nonempty("AWS_PROFILE");
-    if (ak && sk && !(o && o->profile)) {
-        s->access_key = strdup(ak);
-        s->secret_key = strdup(sk);
-        const char *tok = env_nonempty("AWS_SESSION_TOKEN");
-        if (tok)
-            s->session_token = strdup(tok);
-        return s->access_key && s->secret_key ? 0 : ecl_err_set(e, ECL_ENOMEM, "out of memory");
-    }
-    if (!profile)
-        profile = "default";
-    const char *cf = env_nonempty("AWS_SHARED_CREDENTIALS_FILE");
-    char *path = cf ? strdup(cf) : home_path(".aws/credentials");
-    if (path) {
-        s->access_key = ecl_ini_get(path, profile, "aws_access_key_id");
-        s->secret_key = ecl_ini_get(path, profile, "aws_secret_access_key");
-        s->session_token = ecl_ini_get(path, profile, "aws_session_token");
-    }
-    if (!s->access_key || !s->secret_key) {
-        int rc = ecl_err_set(e, ECL_EAUTH,
-                             "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add "
-                             "aws_access_key_id/aws_secret_access_key to profile [%s] of '%s' (AWS_PROFILE, "
-                             "AWS_SHARED_CREDENTIALS_FILE; 'aws configure' writes it)",
-                             profile, path ? path : "~/.aws/credentials");
-        free(path);
-        return rc;
-    }
-    free(path);
-    return 0;
 }
 
 static char *profile_region(const ecl_sink_opts *o)
@@ -1410,7 +1426,7 @@ int ecl_sink_open_s3(ecl_sink **out, const char *url, const ecl_sink_opts *o, ec
         }
     }
     s->slots = s->rb.cfg.jobs;
-    if ((rc = load_credentials(s, o, e)))
+    if ((rc = ecl_awscreds_new(&s->creds, o ? o->profile : NULL, e)))
         goto fail;
     ecl_http_policy pol;
     if ((rc = ecl_http_policy_default(&pol, e)) || (rc = ecl_http_new(&s->rb.http, &pol, e)))

@@ -33,18 +33,30 @@ static const struct {
     {"ingest_rejects", rejects_cols, 6, false},
 };
 
-/* In-memory ledger: open addressing on the path. */
-typedef struct ledger_slot {
-    char *path;
+/* In-memory ledger: records in one dense array (grown with realloc, which large blocks do by
+ * remapping, not copying), their paths in one arena, and an open-addressing index of record numbers
+ * built once the whole ledger is read. A re-ingest of an unchanged lake is a lookup per file, so the
+ * lookup touches one 8-byte slot and, on a tag match, one record. */
+typedef struct ledger_rec {
+    uint64_t hash;
+    size_t path_off, path_len;
     ecl_wh_entry entry;
+} ledger_rec;
+
+typedef struct ledger_slot {
+    uint32_t tag; /* high bits of the hash */
+    uint32_t rec; /* record number + 1; 0 = empty */
 } ledger_slot;
 
 struct ecl_wh {
     ecl_db *db;
     bool pg;
     bool locked;
+    ledger_rec *recs;
+    size_t nrecs, caprecs;
+    ecl_buf paths;
     ledger_slot *slots;
-    size_t nslots, nused;
+    size_t nslots; /* a power of two, at least twice nrecs */
     /* the open load */
     int load_table;
     ecl_stmt *ins[ECL_WH_NTABLES];
@@ -72,6 +84,7 @@ int ecl_wh_open(ecl_wh **out, const char *url, ecl_err *e)
         return ecl_err_set(e, ECL_ENOMEM, "out of memory opening a warehouse");
     w->load_table = -1;
     ecl_buf_init(&w->copy, 0);
+    ecl_buf_init(&w->paths, 0);
     int rc = ecl_db_open(&w->db, url, e);
     if (!rc) {
         w->pg = ecl_db_kind_of(w->db) == ECL_DB_POSTGRES;
@@ -100,11 +113,12 @@ int ecl_wh_open(ecl_wh **out, const char *url, ecl_err *e)
 
 static void ledger_clear(ecl_wh *w)
 {
-    for (size_t i = 0; i < w->nslots; i++)
-        free(w->slots[i].path);
+    free(w->recs);
     free(w->slots);
+    w->recs = NULL;
     w->slots = NULL;
-    w->nslots = w->nused = 0;
+    w->nrecs = w->caprecs = w->nslots = 0;
+    ecl_buf_clear(&w->paths);
 }
 
 void ecl_wh_close(ecl_wh *w)
@@ -122,6 +136,7 @@ void ecl_wh_close(ecl_wh *w)
         ecl_db_close(w->db);
     }
     ledger_clear(w);
+    ecl_buf_release(&w->paths);
     ecl_buf_release(&w->copy);
     free(w);
 }
@@ -164,60 +179,116 @@ void ecl_wh_unlock(ecl_wh *w)
 
 /* ---- ledger ---- */
 
-static uint64_t hash_path(const char *s)
+/* 8 bytes at a time, multiply-xorshift mixing: paths share long prefixes, so every byte must
+ * reach the high bits (the slot tag) and the low bits (the slot number). */
+static uint64_t hash_path(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, s, n);
+    h = (h ^ v) * 0x94d049bb133111ebULL;
     return h ^ (h >> 29);
 }
 
-static ledger_slot *ledger_find(const ecl_wh *w, const char *path)
+static const ledger_rec *ledger_find(const ecl_wh *w, const char *path, size_t len, uint64_t h)
 {
     if (!w->nslots)
         return NULL;
-    for (size_t h = hash_path(path) & (w->nslots - 1);; h = (h + 1) & (w->nslots - 1)) {
-        if (!w->slots[h].path)
-            return &w->slots[h];
-        if (strcmp(w->slots[h].path, path) == 0)
-            return &w->slots[h];
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t i = h & (w->nslots - 1);; i = (i + 1) & (w->nslots - 1)) {
+        const ledger_slot *sl = &w->slots[i];
+        if (!sl->rec)
+            return NULL;
+        const ledger_rec *r = &w->recs[sl->rec - 1];
+        if (sl->tag == tag && r->path_len == len && memcmp(w->paths.data + r->path_off, path, len) == 0)
+            return r;
     }
+}
+
+static void index_put(ecl_wh *w, size_t recno)
+{
+    uint64_t h = w->recs[recno].hash;
+    size_t i = h & (w->nslots - 1);
+    while (w->slots[i].rec)
+        i = (i + 1) & (w->nslots - 1);
+    w->slots[i] = (ledger_slot){(uint32_t)(h >> 32), (uint32_t)(recno + 1)};
+}
+
+/* (Re)builds the index for nrecs + room records. */
+static int index_build(ecl_wh *w, size_t room)
+{
+    size_t n = 1024;
+    while (n < (w->nrecs + room) * 2)
+        n *= 2;
+    ledger_slot *sl = calloc(n, sizeof *sl);
+    if (!sl)
+        return ECL_ENOMEM;
+    free(w->slots);
+    w->slots = sl;
+    w->nslots = n;
+    for (size_t i = 0; i < w->nrecs; i++)
+        index_put(w, i);
+    return 0;
+}
+
+/* Appends a record (not yet indexed). */
+static ecl_wh_entry *rec_append(ecl_wh *w, const char *path, size_t len, uint64_t h)
+{
+    if (w->nrecs >= UINT32_MAX - 1 ||
+        ecl_array_grow((void **)&w->recs, &w->caprecs, w->nrecs, sizeof *w->recs))
+        return NULL;
+    ledger_rec *r = &w->recs[w->nrecs];
+    r->hash = h;
+    r->path_off = w->paths.len;
+    r->path_len = len;
+    if (ecl_buf_append(&w->paths, path, len))
+        return NULL;
+    w->nrecs++;
+    return &r->entry;
 }
 
 static int ledger_insert(ecl_wh *w, const char *path, const ecl_wh_entry *en)
 {
-    if ((w->nused + 1) * 2 > w->nslots) {
-        size_t n = w->nslots ? w->nslots * 2 : 1024;
-        ledger_slot *old = w->slots;
-        size_t oldn = w->nslots;
-        w->slots = calloc(n, sizeof *w->slots);
-        if (!w->slots) {
-            w->slots = old;
-            return ECL_ENOMEM;
-        }
-        w->nslots = n;
-        for (size_t i = 0; i < oldn; i++)
-            if (old[i].path)
-                *ledger_find(w, old[i].path) = old[i];
-        free(old);
+    size_t len = strlen(path);
+    uint64_t h = hash_path(path, len);
+    const ledger_rec *r = ledger_find(w, path, len, h);
+    if (r) {
+        ((ledger_rec *)r)->entry = *en;
+        return 0;
     }
-    ledger_slot *s = ledger_find(w, path);
-    if (!s->path) {
-        if (!(s->path = strdup(path)))
-            return ECL_ENOMEM;
-        w->nused++;
-    }
-    s->entry = *en;
+    if ((w->nrecs + 1) * 2 > w->nslots && index_build(w, w->nrecs + 1))
+        return ECL_ENOMEM;
+    ecl_wh_entry *dst = rec_append(w, path, len, h);
+    if (!dst)
+        return ECL_ENOMEM;
+    *dst = *en;
+    index_put(w, w->nrecs - 1);
     return 0;
+}
+
+/* Truncating copy (called per ledger row: cheaper than snprintf). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
 }
 
 static void entry_from(ecl_wh_entry *en, const char *sha, int64_t size, const char *status,
                        const char *stat_key)
 {
-    snprintf(en->stat_key, sizeof en->stat_key, "%s", stat_key ? stat_key : "");
-    snprintf(en->sha256, sizeof en->sha256, "%s", sha ? sha : "");
+    copy_str(en->stat_key, sizeof en->stat_key, stat_key);
+    copy_str(en->sha256, sizeof en->sha256, sha);
     en->size = (uint64_t)size;
-    snprintf(en->status, sizeof en->status, "%s", status ? status : "");
+    copy_str(en->status, sizeof en->status, status);
 }
 
 int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e)
@@ -228,22 +299,32 @@ int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e)
         return e->code;
     bool row;
     int rc;
+    /* One query; records are appended as they come and indexed once at the end. */
     while ((rc = ecl_stmt_next(st, &row, e)) == 0 && row) {
-        ecl_wh_entry en;
-        entry_from(&en, ecl_stmt_text(st, 1), ecl_stmt_int(st, 2), ecl_stmt_text(st, 3), ecl_stmt_text(st, 4));
-        if (ledger_insert(w, ecl_stmt_text(st, 0), &en)) {
+        const char *path = ecl_stmt_text(st, 0);
+        size_t len = path ? strlen(path) : 0;
+        ecl_wh_entry *en = rec_append(w, path ? path : "", len, hash_path(path ? path : "", len));
+        if (!en) {
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory loading the ingest ledger");
             break;
         }
+        entry_from(en, ecl_stmt_text(st, 1), ecl_stmt_int(st, 2), ecl_stmt_text(st, 3), ecl_stmt_text(st, 4));
     }
     ecl_stmt_free(st);
+    if (!rc && index_build(w, 0))
+        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory indexing the ingest ledger");
     return rc;
+}
+
+const ecl_wh_entry *ecl_wh_ledger_find(const ecl_wh *w, const char *source_file, size_t len)
+{
+    const ledger_rec *r = ledger_find(w, source_file, len, hash_path(source_file, len));
+    return r ? &r->entry : NULL;
 }
 
 const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file)
 {
-    ledger_slot *s = ledger_find(w, source_file);
-    return s && s->path ? &s->entry : NULL;
+    return ecl_wh_ledger_find(w, source_file, strlen(source_file));
 }
 
 int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e)

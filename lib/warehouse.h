@@ -61,6 +61,8 @@ typedef struct ecl_wh_entry {
 int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e);
 /* From the in-memory copy; NULL when the file was never seen. */
 const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file);
+/* The same for a path of len bytes (not necessarily NUL-terminated). */
+const ecl_wh_entry *ecl_wh_ledger_find(const ecl_wh *w, const char *source_file, size_t len);
 /* From the database (inside a transaction: sees other processes' committed loads). */
 int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e);
 int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, uint64_t size,

@@ -14,6 +14,7 @@
 
 #include "../lib/db.h"
 #include "../lib/io.h"
+#include "../lib/awscreds.h"
 #include "../lib/sink.h"
 #include "../lib/version.h"
 #include "commands.h"
@@ -154,13 +155,17 @@ static void check_remote_dest(doctor *d, const char *url)
 {
     bool s3 = strncmp(url, "s3://", 5) == 0;
     if (s3) {
-        if (getenv("AWS_ACCESS_KEY_ID") && getenv("AWS_SECRET_ACCESS_KEY"))
-            report(d, CK_OK, "credentials", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set%s",
-                   getenv("AWS_SESSION_TOKEN") ? " (with a session token)" : "");
-        else
-            report(d, CK_WARN, "credentials",
-                   "no AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment: the credentials "
-                   "file profile (%s) must provide them", getenv("AWS_PROFILE") ? getenv("AWS_PROFILE") : "default");
+        /* the same chain the sink uses: environment, shared files, container, instance metadata */
+        ecl_err ce = ECL_ERR_INIT;
+        ecl_awscreds *c = NULL;
+        if (ecl_awscreds_new(&c, NULL, &ce)) {
+            report(d, CK_FAIL, "credentials", "%s", ce.msg);
+            return;
+        }
+        char ak[256];
+        ecl_awscreds_access_key(c, ak, sizeof ak);
+        report(d, CK_OK, "credentials", "access key '%s' from %s", ak, ecl_awscreds_source(c));
+        ecl_awscreds_free(c);
     } else {
         const char *gac = getenv("GOOGLE_APPLICATION_CREDENTIALS");
         if (getenv("STORAGE_EMULATOR_HOST"))

@@ -8,11 +8,12 @@
 #include "commands.h"
 
 static const char help[] =
-    "usage: ecomlake ingest --source DIR --warehouse URL [--quarantine DIR] [--max-file-size BYTES]\n"
+    "usage: ecomlake ingest --source DIR|URL --warehouse URL [--quarantine DIR] [--max-file-size BYTES]\n"
     "                       [--timezone ZONE] [--batch N] [--no-reference-check] [--dry-run]\n"
-    "                       [--strict] [--json]\n"
+    "                       [--rehash] [--no-commit-check] [--strict] [--json]\n"
     "\n"
-    "Validates the restaurant files under DIR (reference_data/*.csv and\n"
+    "Validates the restaurant files under DIR or an object-store prefix (s3://bucket/prefix,\n"
+    "gs://bucket/prefix) (reference_data/*.csv and\n"
     "csv_sales/YYYY/MM/DD/unit_NNN[/window_HHHH]/{pedido,item_pedido}.csv, as written by 'window'\n"
     "and 'continuous' or by the original generators) and loads them into the bronze tables orders,\n"
     "order_items, products, units, states and countries, each with _source_file, _ingest_timestamp\n"
@@ -34,24 +35,36 @@ static const char help[] =
     "PostgreSQL loads use COPY. Concurrent runs on one\n"
     "warehouse are safe (PostgreSQL: advisory lock; SQLite: write transactions and a ledger re-check).\n"
     "\n"
+    "Object-store sources (the landing zone of 'window --dest s3://...'): one listing finds every\n"
+    "object; an object whose key, size and ETag (GCS: MD5) are those the ledger recorded is skipped\n"
+    "without downloading, any other is downloaded, hashed and loaded like a local file. Objects are\n"
+    "uploaded one by one, so a window directory counts only once its _SUCCESS marker exists (the last\n"
+    "object 'window' writes); windows without it are left for a later run (--no-commit-check loads\n"
+    "them anyway, for landing zones written without markers). A quarantined object is copied to\n"
+    "the quarantine prefix of the same bucket with its NAME_error.json, then deleted from the\n"
+    "landing prefix. Credentials and endpoint come from the environment as for 'window --dest'.\n"
+    "\n"
     "Options:\n"
-    "  --source DIR            the landed lake root (or ECOMLAKE_SOURCE)\n"
+    "  --source DIR|URL        the landed lake root, s3://... or gs://... (or ECOMLAKE_SOURCE)\n"
     "  --warehouse URL         sqlite:PATH, a path, or postgresql://... (or ECOMLAKE_WAREHOUSE)\n"
-    "  --quarantine DIR        where bad files go (default DIR/quarantine)\n"
+    "  --quarantine DIR        where bad files go (default DIR/quarantine; for a URL source a key\n"
+    "                          prefix in the same bucket, default quarantine)\n"
     "  --max-file-size BYTES   larger files are quarantined unread (default 10485760, as the original)\n"
     "  --timezone ZONE         the chain's zone for the order-timestamp rule (default America/Sao_Paulo)\n"
     "  --batch N               window directories per transaction (default 64)\n"
     "  --no-reference-check    do not require units/products to exist (no reference data available)\n"
     "  --dry-run               validate and report only: no writes, no moves\n"
     "  --rehash                hash every file even when its stat data is unchanged\n"
+    "  --no-commit-check       URL sources: load window directories that have no _SUCCESS yet\n"
     "  --strict                exit 3 when any row was rejected or any file quarantined\n"
     "  --json                  print a JSON summary on stdout\n"
     "\n"
     "Examples:\n"
     "  ecomlake ingest --source output --warehouse sqlite:bronze.db\n"
-    "  ecomlake ingest --source lake --warehouse postgresql://etl@localhost/mrhealth --json\n";
+    "  ecomlake ingest --source lake --warehouse postgresql://etl@localhost/mrhealth --json\n"
+    "  ecomlake ingest --source s3://landing/mrhealth --warehouse sqlite:bronze.db\n";
 
-enum { O_SOURCE = 1000, O_WH, O_QUAR, O_MAX, O_TZ, O_BATCH, O_NOREF, O_DRY, O_STRICT, O_JSON, O_REHASH };
+enum { O_SOURCE = 1000, O_WH, O_QUAR, O_MAX, O_TZ, O_BATCH, O_NOREF, O_DRY, O_STRICT, O_JSON, O_REHASH, O_NOCOMMIT };
 
 static int run(int argc, char **argv);
 const cli_cmd cmd_ingest = {"ingest", "validate landed restaurant CSV files and load them into bronze tables",
@@ -83,7 +96,7 @@ static int run(int argc, char **argv)
         {"timezone", required_argument, 0, O_TZ},   {"batch", required_argument, 0, O_BATCH},
         {"no-reference-check", no_argument, 0, O_NOREF}, {"dry-run", no_argument, 0, O_DRY},
         {"strict", no_argument, 0, O_STRICT},       {"json", no_argument, 0, O_JSON},
-        {"rehash", no_argument, 0, O_REHASH},
+        {"rehash", no_argument, 0, O_REHASH},       {"no-commit-check", no_argument, 0, O_NOCOMMIT},
         {0, 0, 0, 0},
     };
     ecl_resto_ingest_opts o = {0};
@@ -115,6 +128,7 @@ static int run(int argc, char **argv)
         case O_STRICT: strict = true; break;
         case O_JSON: json = true; break;
         case O_REHASH: o.rehash = true; break;
+        case O_NOCOMMIT: o.no_commit_check = true; break;
         default: return EXIT_USAGE;
         }
     }
@@ -124,9 +138,9 @@ static int run(int argc, char **argv)
         return cli_usage_error(&cmd_ingest, "--source is required");
     if (!wh || !*wh)
         return cli_usage_error(&cmd_ingest, "--warehouse is required");
-    if (strstr(o.source, "://") && strncmp(o.source, "file://", 7) != 0)
-        return cli_usage_error(&cmd_ingest, "--source '%s': only local directories are supported for "
-                               "now (sync the bucket to a directory first)", o.source);
+    if (strstr(o.source, "://") && strncmp(o.source, "file://", 7) != 0 && strncmp(o.source, "s3://", 5) != 0 &&
+        strncmp(o.source, "gs://", 5) != 0)
+        return cli_usage_error(&cmd_ingest, "--source '%s': a directory, file://, s3:// or gs:// URL", o.source);
     if (strncmp(o.source, "file://", 7) == 0)
         o.source += 7;
     ecl_err e = ECL_ERR_INIT;
@@ -145,12 +159,13 @@ static int run(int argc, char **argv)
     if (json)
         printf("{\"status\":\"%s\",\"files_seen\":%llu,\"files_loaded\":%llu,\"files_partial\":%llu,"
                "\"files_skipped\":%llu,\"files_quarantined\":%llu,\"rows_loaded\":%llu,"
-               "\"rows_rejected\":%llu,\"problems\":%llu,\"bytes_read\":%llu,\"seconds\":%.3f}\n",
+               "\"rows_rejected\":%llu,\"problems\":%llu,\"bytes_read\":%llu,\"windows_uncommitted\":%llu,"
+               "\"seconds\":%.3f}\n",
                rc ? "failed" : "ok", (unsigned long long)st.files_seen, (unsigned long long)st.files_loaded,
                (unsigned long long)st.files_partial, (unsigned long long)st.files_skipped,
                (unsigned long long)st.files_quarantined, (unsigned long long)st.rows_loaded,
                (unsigned long long)st.rows_rejected, (unsigned long long)st.problems,
-               (unsigned long long)st.bytes_read, secs);
+               (unsigned long long)st.bytes_read, (unsigned long long)st.windows_uncommitted, secs);
     if (rc)
         return cli_fail(&e);
     cli_info("%s%llu files: %llu loaded, %llu partial, %llu unchanged, %llu quarantined; %llu rows loaded, "
@@ -158,6 +173,9 @@ static int run(int argc, char **argv)
              (unsigned long long)st.files_loaded, (unsigned long long)st.files_partial,
              (unsigned long long)st.files_skipped, (unsigned long long)st.files_quarantined,
              (unsigned long long)st.rows_loaded, (unsigned long long)st.rows_rejected, secs);
+    if (st.windows_uncommitted)
+        cli_warn("%llu window director%s without _SUCCESS left for a later run", (unsigned long long)st.windows_uncommitted,
+                 st.windows_uncommitted == 1 ? "y" : "ies");
     if (strict && (st.rows_rejected || st.files_quarantined))
         return EXIT_PARTIAL;
     return EXIT_OK;

@@ -22,6 +22,7 @@
 #include "../lib/hash.h"
 #include "../lib/manifest.h"
 #include "../lib/parquet.h"
+#include "../lib/pq_check.h"
 #include "../lib/publish.h"
 #include "../lib/sink.h"
 #include "commands.h"
@@ -122,47 +123,6 @@ static void note_day(vstate *v, const char *table, const char *key, int32_t day)
     t->days[t->n++] = day;
 }
 
-/* Compares a column's statistics with the values actually read. */
-static int check_stats(const ecl_pq_reader *r, size_t rg, size_t col, const ecl_column *c, size_t n,
-                       char *why, size_t whylen)
-{
-    ecl_pq_stats st;
-    if (ecl_pq_reader_stats(r, rg, col, &st) != 0)
-        return 0; /* no statistics written */
-    int64_t nulls = 0;
-    for (size_t i = 0; i < n; i++)
-        nulls += ecl_col_is_null(c, i);
-    if (st.has_null_count && st.null_count != nulls) {
-        snprintf(why, whylen, "null_count %lld in the footer, %lld in the data", (long long)st.null_count,
-                 (long long)nulls);
-        return -1;
-    }
-    if (!st.has_min_max || nulls == (int64_t)n)
-        return 0;
-    bool is_int = c->type == ECL_T_INT32 || c->type == ECL_T_DATE || c->type == ECL_T_INT64 ||
-                  c->type == ECL_T_TIMESTAMP || c->type == ECL_T_DECIMAL;
-    if (!is_int)
-        return 0;
-    bool any = false;
-    int64_t mn = 0, mx = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ecl_col_is_null(c, i))
-            continue;
-        int64_t x = (c->type == ECL_T_INT32 || c->type == ECL_T_DATE) ? ecl_col_i32(c, i) : ecl_col_i64(c, i);
-        if (!any || x < mn)
-            mn = x;
-        if (!any || x > mx)
-            mx = x;
-        any = true;
-    }
-    if (any && (st.min.i != mn || st.max.i != mx)) {
-        snprintf(why, whylen, "min/max %lld/%lld in the footer, %lld/%lld in the data", (long long)st.min.i,
-                 (long long)st.max.i, (long long)mn, (long long)mx);
-        return -1;
-    }
-    return 0;
-}
-
 /* --deep: read the file back and check rows, schema and statistics. */
 static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file *f, const ecl_buf *data,
                       char *why, size_t whylen)
@@ -191,6 +151,7 @@ static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file 
             bad = -1;
         }
     int bcol = ecl_schema_find(s, "batch_id");
+    bool ours = ecl_pq_written_by_us(r);
     uint64_t seen = 0;
     for (size_t rg = 0; !bad && rg < ecl_pq_reader_num_row_groups(r); rg++) {
         ecl_batch b;
@@ -206,9 +167,9 @@ static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file 
         size_t n = bad ? 0 : b.cols[0].len;
         seen += n;
         for (size_t c = 0; !bad && c < s->nfields; c++) {
-            char w[512];
-            if (check_stats(r, rg, c, &b.cols[c], n, w, sizeof w)) {
-                snprintf(why, whylen, "row group %zu column '%s': %s", rg, s->fields[c].name, w);
+            char w[800];
+            if (ecl_pq_check_stats(r, rg, c, &b.cols[c], n, ours, w, sizeof w)) {
+                snprintf(why, whylen, "row group %zu column '%s' %s", rg, s->fields[c].name, w);
                 bad = -1;
             }
         }

@@ -18,135 +18,474 @@
 #include "../hash.h"
 #include "../io.h"
 #include "../log.h"
+#include "../sink.h"
 #include "validate.h"
 
 enum { DEFAULT_MAX_SIZE = 10 * 1024 * 1024, DEFAULT_BATCH = 64, TX_ATTEMPTS = 5 };
 
 /* ---- scanning the source ---- */
 
+static const char *const sales_names[2] = {"pedido.csv", "item_pedido.csv"};
+
+/* A window directory that needs work: some file is new or changed (or --rehash). */
 typedef struct win_dir {
-    char *rel; /* "csv_sales/2026/02/01/unit_001/window_1214" */
-    bool has_orders, has_items;
-    char keys[2][96]; /* stat keys of pedido.csv and item_pedido.csv taken during the scan */
+    size_t rel_off;   /* into scan.rels: "csv_sales/2026/02/01/unit_001/window_1214" */
+    bool has[2];      /* pedido.csv, item_pedido.csv */
+    char keys[2][96]; /* their stat keys (or object identities) taken during the scan; "" unknown */
 } win_dir;
 
 typedef struct scan {
     win_dir *dirs;
     size_t n, cap;
+    ecl_buf rels;
     bool ref[4];
-    const char *root;
-    const char *quarantine_abs;
-    uint64_t other_files;
+    char ref_keys[4][96];
+    uint64_t other_files, uncommitted;
 } scan;
 
 static const char *const ref_kinds[4] = {"produto", "unidade", "estado", "pais"};
 static const ecl_wh_table ref_tables[4] = {ECL_WH_PRODUCTS, ECL_WH_UNITS, ECL_WH_STATES, ECL_WH_COUNTRIES};
 
-static void stat_key(const struct stat *st, char out[96]);
+static const char *dir_rel(const scan *s, const win_dir *d) { return (const char *)s->rels.data + d->rel_off; }
 
-static int add_dir(scan *s, const char *rel, bool orders, bool items, char keys[2][96])
+/* Decimal digits of v at p, zero-padded to width; returns the end. */
+static char *put_u64(char *p, uint64_t v, int width)
 {
+    char tmp[24];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    while (n < width)
+        tmp[n++] = '0';
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_i64(char *p, int64_t v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return put_u64(p, (uint64_t)0 - (uint64_t)v, 0);
+    }
+    return put_u64(p, (uint64_t)v, 0);
+}
+
+/* "size:mtime_s.ns:ctime_s.ns:inode": the stat data recorded with a file's hash (formatted by hand:
+ * a re-ingest formats one per file). */
+static void stat_key(const struct stat *st, char out[96])
+{
+    char *p = put_i64(out, (int64_t)st->st_size);
+    *p++ = ':';
+    p = put_i64(p, (int64_t)st->st_mtim.tv_sec);
+    *p++ = '.';
+    p = put_u64(p, (uint64_t)st->st_mtim.tv_nsec, 9);
+    *p++ = ':';
+    p = put_i64(p, (int64_t)st->st_ctim.tv_sec);
+    *p++ = '.';
+    p = put_u64(p, (uint64_t)st->st_ctim.tv_nsec, 9);
+    *p++ = ':';
+    p = put_u64(p, (uint64_t)st->st_ino, 0);
+    *p = 0;
+}
+
+/* Records a window directory found by a scan. One whose files all carry the stat key (or object
+ * identity) the ledger recorded with their hash is unchanged: it is counted and dropped here, so an
+ * unchanged lake costs a stat and a hash-table lookup per file, with no read and no SQL. */
+static int scan_window(const ecl_wh *w, bool rehash, scan *s, ecl_resto_ingest_stats *st, const char *rel,
+                       size_t len, const bool has[2], char keys[2][96], ecl_err *e)
+{
+    if (!rehash) {
+        char path[4200];
+        int n = 0, same = 0;
+        memcpy(path, rel, len);
+        path[len] = '/';
+        for (int k = 0; k < 2; k++) {
+            if (!has[k])
+                continue;
+            size_t nl = strlen(sales_names[k]);
+            memcpy(path + len + 1, sales_names[k], nl);
+            const ecl_wh_entry *en = ecl_wh_ledger_find(w, path, len + 1 + nl);
+            n++;
+            same += keys[k][0] && en && strcmp(en->stat_key, keys[k]) == 0;
+        }
+        if (n > 0 && same == n) {
+            st->files_seen += (uint64_t)n;
+            st->files_skipped += (uint64_t)n;
+            return 0;
+        }
+    }
     if (ecl_array_grow((void **)&s->dirs, &s->cap, s->n, sizeof *s->dirs))
-        return ECL_ENOMEM;
-    if (!(s->dirs[s->n].rel = strdup(rel)))
-        return ECL_ENOMEM;
-    s->dirs[s->n].has_orders = orders;
-    s->dirs[s->n].has_items = items;
-    memcpy(s->dirs[s->n].keys, keys, sizeof s->dirs[s->n].keys);
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory scanning the source");
+    win_dir *d = &s->dirs[s->n];
+    d->rel_off = s->rels.len;
+    ecl_buf_append(&s->rels, rel, len);
+    ecl_buf_putc(&s->rels, 0);
+    if (ecl_buf_oom(&s->rels))
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory scanning the source");
+    memcpy(d->has, has, sizeof d->has);
+    memcpy(d->keys, keys, sizeof d->keys);
     s->n++;
     return 0;
 }
 
-/* Entries are stored as one type byte (d_type) followed by the name, sorted by name. */
-static int cmp_entry(const void *a, const void *b)
+static void scan_release(scan *s)
 {
-    return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
+    free(s->dirs);
+    ecl_buf_release(&s->rels);
 }
 
-/* Walks ROOT/rel recursively; a directory holding pedido.csv or item_pedido.csv is a window. */
-static int walk(scan *s, const char *rel, ecl_err *e)
+/* ---- the local walk ---- */
+
+/* Walks the tree with one open directory per level (openat on the parent's descriptor, getdents64,
+ * fstatat by name): no path rebuilt per level, no stat of directories (d_type), and no per-entry
+ * allocation (the entries of the directories on the current path live in two stacks). */
+typedef struct walker {
+    const ecl_wh *w;
+    bool rehash;
+    scan *s;
+    ecl_resto_ingest_stats *st;
+    const char *root;
+    const char *quarantine_rel; /* the quarantine directory when it lies inside the walk, else NULL */
+    char rel[4096];
+    size_t len;
+    ecl_buf names; /* per entry: d_type byte, name, NUL */
+    ecl_buf order; /* per entry: its offset in names (size_t), sorted by name per directory */
+    char *dents;
+} walker;
+
+enum { DENTS_SIZE = 32768 };
+
+static int cmp_name_off(const void *a, const void *b, void *base)
 {
-    char abs[4096];
-    snprintf(abs, sizeof abs, "%s/%s", s->root, rel);
-    if (s->quarantine_abs && strcmp(abs, s->quarantine_abs) == 0)
-        return 0;
-    DIR *d = opendir(abs);
-    if (!d)
-        return ecl_err_errno(e, errno, "cannot read directory '%s'", abs);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    int rc = 0;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue; /* ".", "..", and unfinished publishes (".window_1214.tmp-123") */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            char **v = realloc(names, cap * sizeof *v);
-            if (!v) {
-                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s'", abs);
-                break;
-            }
-            names = v;
-        }
-        size_t len = strlen(de->d_name);
-        if (!(names[n] = malloc(len + 2))) {
-            rc = ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s'", abs);
-            break;
-        }
-        /* d_type saves a stat per entry on file systems that report it */
-        names[n][0] = (char)de->d_type;
-        memcpy(names[n] + 1, de->d_name, len + 1);
-        n++;
-    }
-    if (!rc)
-        qsort(names, n, sizeof *names, cmp_entry);
-    bool orders = false, items = false;
+    const char *n = base;
+    return strcmp(n + *(const size_t *)a + 1, n + *(const size_t *)b + 1);
+}
+
+/* "window_HHHH": a leaf of the layout, probed by name instead of read. */
+static bool is_window_name(const char *name)
+{
+    if (strncmp(name, "window_", 7) != 0)
+        return false;
+    for (int i = 7; i < 11; i++)
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+    return name[11] == 0;
+}
+
+static bool push_rel(walker *wk, const char *name)
+{
+    size_t nl = strlen(name);
+    if (wk->len + 1 + nl >= sizeof wk->rel)
+        return false;
+    wk->rel[wk->len] = '/';
+    memcpy(wk->rel + wk->len + 1, name, nl + 1);
+    wk->len += 1 + nl;
+    return true;
+}
+
+static void pop_rel(walker *wk, size_t len)
+{
+    wk->len = len;
+    wk->rel[len] = 0;
+}
+
+/* Stats NAME/pedido.csv and NAME/item_pedido.csv relative to the open parent: two system calls for
+ * a window instead of open, read and close of its directory. Returns 1 when the directory was taken
+ * as a window, 0 when it holds neither file as a regular file (then it is walked like any other). */
+static int probe_window(walker *wk, int dfd, const char *name, ecl_err *e)
+{
+    bool has[2] = {false, false};
     char keys[2][96] = {"", ""};
-    for (size_t i = 0; i < n && !rc; i++) {
-        const char *name = names[i] + 1;
-        unsigned char type = (unsigned char)names[i][0];
-        char sub[4096], subabs[4200];
-        snprintf(sub, sizeof sub, "%s/%s", rel, name);
+    size_t nl = strlen(name);
+    for (int k = 0; k < 2; k++) {
+        char p[300];
+        size_t fl = strlen(sales_names[k]);
+        memcpy(p, name, nl);
+        p[nl] = '/';
+        memcpy(p + nl + 1, sales_names[k], fl + 1);
+        struct stat st;
+        if (fstatat(dfd, p, &st, 0) == 0) {
+            if (!S_ISREG(st.st_mode))
+                return 0;
+            has[k] = true;
+            stat_key(&st, keys[k]);
+        } else if (errno != ENOENT) {
+            has[k] = true; /* unreadable: the load reports why */
+        }
+    }
+    if (!has[0] && !has[1])
+        return 0;
+    int rc = scan_window(wk->w, wk->rehash, wk->s, wk->st, wk->rel, wk->len, has, keys, e);
+    return rc ? -rc : 1;
+}
+
+/* Reads the entries of an open directory onto the stacks, sorted; returns their count. */
+static int read_entries(walker *wk, int dfd, size_t *count, ecl_err *e)
+{
+    size_t order_base = wk->order.len;
+    for (;;) {
+        ssize_t got = getdents64(dfd, wk->dents, DENTS_SIZE);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return ecl_err_errno(e, errno, "cannot read directory '%s/%s'", wk->root, wk->rel);
+        if (got == 0)
+            break;
+        for (ssize_t off = 0; off < got;) {
+            const struct dirent64 *d = (const struct dirent64 *)(wk->dents + off);
+            off += d->d_reclen;
+            /* ".", "..", and unfinished publishes (".window_1214.tmp-123") */
+            if (d->d_name[0] == '.')
+                continue;
+            size_t at = wk->names.len;
+            ecl_buf_putc(&wk->names, d->d_type);
+            ecl_buf_append(&wk->names, d->d_name, strlen(d->d_name) + 1);
+            ecl_buf_append(&wk->order, &at, sizeof at);
+        }
+    }
+    if (ecl_buf_oom(&wk->names) || ecl_buf_oom(&wk->order))
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s/%s'", wk->root, wk->rel);
+    *count = (wk->order.len - order_base) / sizeof(size_t);
+    qsort_r(wk->order.data + order_base, *count, sizeof(size_t), cmp_name_off, wk->names.data);
+    return 0;
+}
+
+/* Walks the open directory dfd (at wk->rel); a directory holding pedido.csv or item_pedido.csv is a
+ * window. */
+static int walk_dir(walker *wk, int dfd, ecl_err *e)
+{
+    size_t names_base = wk->names.len, order_base = wk->order.len, len = wk->len, count = 0;
+    int rc = read_entries(wk, dfd, &count, e);
+    bool has[2] = {false, false};
+    char keys[2][96] = {"", ""};
+    for (size_t i = 0; i < count && !rc; i++) {
+        size_t off;
+        memcpy(&off, wk->order.data + order_base + i * sizeof off, sizeof off);
+        /* names may move when a subdirectory's entries are pushed: copy what we need first */
+        char name[256];
+        unsigned char type = wk->names.data[off];
+        size_t nl = strlen((const char *)wk->names.data + off + 1);
+        memcpy(name, wk->names.data + off + 1, nl < sizeof name ? nl + 1 : 0);
+        if (nl >= sizeof name)
+            continue;
         if (type == DT_UNKNOWN || type == DT_LNK) {
             struct stat st;
-            snprintf(subabs, sizeof subabs, "%s/%s", s->root, sub);
-            if (stat(subabs, &st) != 0)
+            if (fstatat(dfd, name, &st, 0) != 0)
                 continue; /* vanished (moved by a concurrent ingest) */
             type = S_ISDIR(st.st_mode) ? DT_DIR : DT_REG;
         }
-        if (type == DT_DIR)
-            rc = walk(s, sub, e);
-        else if (strcmp(name, "pedido.csv") == 0 || strcmp(name, "item_pedido.csv") == 0) {
-            /* stat relative to the open directory: no path walk per file */
+        if (type == DT_DIR) {
+            if (!push_rel(wk, name)) {
+                rc = ecl_err_set(e, ECL_EINVAL, "path too long under '%s/%s'", wk->root, wk->rel);
+                break;
+            }
+            if (!(wk->quarantine_rel && strcmp(wk->rel, wk->quarantine_rel) == 0)) {
+                int taken = is_window_name(name) ? probe_window(wk, dfd, name, e) : 0;
+                if (taken < 0)
+                    rc = -taken;
+                else if (!taken) {
+                    int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                    if (sub >= 0) {
+                        rc = walk_dir(wk, sub, e);
+                        close(sub);
+                    } else if (errno != ENOENT)
+                        rc = ecl_err_errno(e, errno, "cannot read directory '%s/%s'", wk->root, wk->rel);
+                }
+            }
+            pop_rel(wk, len);
+        } else if (strcmp(name, "pedido.csv") == 0 || strcmp(name, "item_pedido.csv") == 0) {
             int k = name[0] == 'p' ? 0 : 1;
             struct stat st;
-            if (fstatat(dirfd(d), name, &st, 0) == 0)
+            if (fstatat(dfd, name, &st, 0) == 0)
                 stat_key(&st, keys[k]);
-            if (k == 0)
-                orders = true;
-            else
-                items = true;
-        }
-        else if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".csv") == 0) {
-            ecl_log(ECL_LOG_DEBUG, sub, "skipped: unknown file type");
-            s->other_files++;
+            has[k] = true;
+        } else if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".csv") == 0) {
+            ecl_log(ECL_LOG_DEBUG, wk->rel, "skipped '%s': unknown file type", name);
+            wk->s->other_files++;
         }
     }
-    closedir(d);
-    if (!rc && (orders || items) && add_dir(s, rel, orders, items, keys))
-        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s'", abs);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    wk->names.len = names_base;
+    wk->order.len = order_base;
+    if (!rc && (has[0] || has[1]))
+        rc = scan_window(wk->w, wk->rehash, wk->s, wk->st, wk->rel, wk->len, has, keys, e);
     return rc;
 }
 
-static void scan_release(scan *s)
+/* Scans ROOT/csv_sales (when present) into s. */
+static int walk_local(const ecl_wh *w, bool rehash, const char *root, const char *quarantine, scan *s,
+                      ecl_resto_ingest_stats *st, ecl_err *e)
 {
-    for (size_t i = 0; i < s->n; i++)
-        free(s->dirs[i].rel);
-    free(s->dirs);
+    walker wk = {.w = w, .rehash = rehash, .s = s, .st = st, .root = root};
+    size_t rl = strlen(root);
+    if (strncmp(quarantine, root, rl) == 0 && quarantine[rl] == '/')
+        wk.quarantine_rel = quarantine + rl + 1;
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return ecl_err_errno(e, errno, "cannot read source '%s'", root);
+    int dfd = openat(fd, "csv_sales", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(fd);
+    if (dfd < 0)
+        return errno == ENOENT ? 0 : ecl_err_errno(e, errno, "cannot read directory '%s/csv_sales'", root);
+    ecl_buf_init(&wk.names, 0);
+    ecl_buf_init(&wk.order, 0);
+    int rc = 0;
+    if (!(wk.dents = malloc(DENTS_SIZE)))
+        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory scanning '%s'", root);
+    memcpy(wk.rel, "csv_sales", 10);
+    wk.len = 9;
+    if (!rc)
+        rc = walk_dir(&wk, dfd, e);
+    close(dfd);
+    free(wk.dents);
+    ecl_buf_release(&wk.names);
+    ecl_buf_release(&wk.order);
+    return rc;
+}
+
+/* ---- the remote listing ---- */
+
+/* One listed object that matters: a sales file or a commit marker. */
+typedef struct listed {
+    size_t key_off; /* into lister.keys */
+    size_t dir_len; /* the key's directory part */
+    int kind;       /* 0 pedido.csv, 1 item_pedido.csv, 2 _SUCCESS */
+    char ident[96];
+} listed;
+
+typedef struct lister {
+    listed *v;
+    size_t n, cap;
+    ecl_buf keys;
+    const char *quarantine;
+    size_t qlen;
+    scan *s;
+    bool ref_success, oom;
+} lister;
+
+/* "obj:SIZE:ETAG" (or the MD5/CRC32C when the store gives no ETag): what a listing says about an
+ * object's bytes, recorded in the ledger like a local file's stat data. */
+static void obj_ident(const ecl_obj_info *in, char out[96])
+{
+    const char *tag = in->etag[0]        ? in->etag
+                      : in->md5_hex[0]    ? in->md5_hex
+                      : in->crc32c_b64[0] ? in->crc32c_b64
+                                          : in->sha256_hex;
+    memcpy(out, "obj:", 4);
+    char *p = put_u64(out + 4, in->size, 0);
+    *p++ = ':';
+    size_t room = (size_t)(out + 95 - p), n = strlen(tag);
+    if (!tag[0]) {
+        out[0] = 0; /* no identity: always read and hash */
+        return;
+    }
+    memcpy(p, tag, n < room ? n : room);
+    p[n < room ? n : room] = 0;
+}
+
+static int on_listed(const char *key, const ecl_obj_info *info, void *ctx)
+{
+    lister *l = ctx;
+    if (l->qlen && strncmp(key, l->quarantine, l->qlen) == 0 && key[l->qlen] == '/')
+        return 0;
+    if (key[0] == '.' || strstr(key, "/.")) /* hidden, as in a local walk */
+        return 0;
+    const char *slash = strrchr(key, '/');
+    const char *name = slash ? slash + 1 : key;
+    size_t dir_len = slash ? (size_t)(slash - key) : 0;
+    if (dir_len == 14 && strncmp(key, "reference_data", 14) == 0) {
+        for (int k = 0; k < 4; k++)
+            if (strncmp(name, ref_kinds[k], strlen(ref_kinds[k])) == 0 && strcmp(name + strlen(ref_kinds[k]), ".csv") == 0) {
+                l->s->ref[k] = true;
+                obj_ident(info, l->s->ref_keys[k]);
+            }
+        l->ref_success |= strcmp(name, "_SUCCESS") == 0;
+        return 0;
+    }
+    int kind = strcmp(name, "pedido.csv") == 0        ? 0
+               : strcmp(name, "item_pedido.csv") == 0 ? 1
+               : strcmp(name, "_SUCCESS") == 0        ? 2
+                                                      : -1;
+    if (kind < 0) {
+        size_t nl = strlen(name);
+        if (nl > 4 && strcmp(name + nl - 4, ".csv") == 0) {
+            ecl_log(ECL_LOG_DEBUG, key, "skipped: unknown file type");
+            l->s->other_files++;
+        }
+        return 0;
+    }
+    if (ecl_array_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v)) {
+        l->oom = true;
+        return 1;
+    }
+    listed *x = &l->v[l->n++];
+    x->key_off = l->keys.len;
+    x->dir_len = dir_len;
+    x->kind = kind;
+    obj_ident(info, x->ident);
+    ecl_buf_append(&l->keys, key, strlen(key) + 1);
+    return 0;
+}
+
+static int cmp_listed(const void *a, const void *b, void *keys)
+{
+    const listed *x = a, *y = b;
+    const char *kx = (const char *)keys + x->key_off, *ky = (const char *)keys + y->key_off;
+    size_t n = x->dir_len < y->dir_len ? x->dir_len : y->dir_len;
+    int c = memcmp(kx, ky, n);
+    if (c)
+        return c;
+    if (x->dir_len != y->dir_len)
+        return x->dir_len < y->dir_len ? -1 : 1;
+    return x->kind - y->kind;
+}
+
+/* Lists reference_data/ and csv_sales/ (the sink pages through the listing) and groups the objects
+ * by directory. Objects are uploaded one by one, so a window is complete only once its _SUCCESS
+ * exists (`window` writes it last); uncommitted windows are left for a later run unless
+ * commit_check is off (for landing zones without markers, such as the original generators'). */
+static int list_remote(ecl_sink *sink, const ecl_wh *w, const ecl_resto_ingest_opts *o, const char *quarantine,
+                       scan *s, ecl_resto_ingest_stats *st, ecl_err *e)
+{
+    lister l = {.quarantine = quarantine, .qlen = strlen(quarantine), .s = s};
+    ecl_buf_init(&l.keys, 0);
+    int rc = sink->ops->list(sink, "reference_data/", on_listed, &l, e);
+    if (!rc)
+        rc = sink->ops->list(sink, "csv_sales/", on_listed, &l, e);
+    if (!rc && (l.oom || ecl_buf_oom(&l.keys)))
+        rc = ecl_err_set(e, ECL_ENOMEM, "out of memory listing '%s'", sink->url);
+    if (!rc && !o->no_commit_check && !l.ref_success && (s->ref[0] || s->ref[1] || s->ref[2] || s->ref[3])) {
+        ecl_log(ECL_LOG_WARN, "reference_data", "no _SUCCESS yet: not committed, left for a later run");
+        memset(s->ref, 0, sizeof s->ref);
+        s->uncommitted++;
+    }
+    if (!rc)
+        qsort_r(l.v, l.n, sizeof *l.v, cmp_listed, l.keys.data);
+    for (size_t i = 0; i < l.n && !rc;) {
+        size_t j = i;
+        bool has[3] = {false, false, false};
+        char keys[2][96] = {"", ""};
+        const char *dir = (const char *)l.keys.data + l.v[i].key_off;
+        size_t dl = l.v[i].dir_len;
+        for (; j < l.n && l.v[j].dir_len == dl && memcmp(dir, l.keys.data + l.v[j].key_off, dl) == 0; j++) {
+            has[l.v[j].kind] = true;
+            if (l.v[j].kind < 2)
+                memcpy(keys[l.v[j].kind], l.v[j].ident, sizeof keys[0]);
+        }
+        i = j;
+        if (!has[0] && !has[1])
+            continue;
+        if (!o->no_commit_check && !has[2]) {
+            ecl_log(ECL_LOG_INFO, dir, "no _SUCCESS yet: window not committed, left for a later run");
+            s->uncommitted++;
+            continue;
+        }
+        rc = scan_window(w, o->rehash, s, st, dir, dl, has, keys, e);
+    }
+    free(l.v);
+    ecl_buf_release(&l.keys);
+    return rc;
 }
 
 /* ---- one source file in memory ---- */
@@ -165,40 +504,77 @@ typedef struct src_file {
     ecl_buf data;
 } src_file;
 
-static void stat_key(const struct stat *st, char out[96])
+/* ---- shared run state ---- */
+
+typedef struct run {
+    ecl_wh *w;
+    const ecl_resto_ingest_opts *o;
+    ecl_resto_ingest_stats *st;
+    ecl_sink *sink; /* remote source (s3://, gs://), or NULL for a local directory */
+    char now[40], today[11];
+    char quarantine[4096]; /* local directory, or key prefix in the source bucket */
+    ecl_resto_refs refs;
+    int64_t *units, *products;
+    size_t nunits, nproducts;
+    bool pg;
+} run;
+
+/* Unchanged stat data (or object identity) -> the ledger's hash is still the file's hash. */
+static bool ident_unchanged(const run *r, const char *rel, const char *ident)
 {
-    snprintf(out, 96, "%lld:%lld.%09ld:%lld.%09ld:%llu", (long long)st->st_size, (long long)st->st_mtim.tv_sec,
-             st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
-             (unsigned long long)st->st_ino);
+    if (r->o->rehash || !ident[0])
+        return false;
+    const ecl_wh_entry *en = ecl_wh_ledger_cached(r->w, rel);
+    return en && strcmp(en->stat_key, ident) == 0;
 }
 
-/* The git-index shortcut: unchanged stat data -> the ledger's hash is still the file's hash. */
-static void stat_unchanged(const ecl_wh *w, const char *root, const char *rel, bool rehash, bool *same,
-                           bool *exists)
-{
-    char abs[4200];
-    snprintf(abs, sizeof abs, "%s/%s", root, rel);
-    struct stat st;
-    *same = false;
-    *exists = stat(abs, &st) == 0;
-    if (!*exists || rehash)
-        return;
-    const ecl_wh_entry *en = ecl_wh_ledger_cached(w, rel);
-    char key[96];
-    stat_key(&st, key);
-    *same = en && en->stat_key[0] && strcmp(en->stat_key, key) == 0;
-}
-
-/* Reads (unless over the limit) and hashes a file. ECL_ENOTFOUND if it vanished. */
-static int load_file(src_file *f, const char *root, const char *rel, uint64_t max, ecl_err *e)
+static void src_reset(run *r, src_file *f, const char *rel)
 {
     snprintf(f->rel, sizeof f->rel, "%s", rel);
-    snprintf(f->abs, sizeof f->abs, "%s/%s", root, rel);
+    snprintf(f->abs, sizeof f->abs, "%s/%s", r->o->source, rel);
     f->present = false;
     f->too_big = false;
     f->unchanged = false;
     f->known = false;
     ecl_buf_clear(&f->data);
+}
+
+static void src_hash(src_file *f)
+{
+    uint8_t d[32];
+    ecl_sha256(f->data.data, f->data.len, d);
+    ecl_hex(d, 32, f->sha);
+    f->size = f->data.len;
+    f->present = true;
+}
+
+/* Downloads an object whole (an oversized one too: its hash identifies it in the ledger and its bytes
+ * go to quarantine). The identity taken from the listing is what the ledger records. */
+static int load_object(run *r, src_file *f, const char *rel, const char *ident, ecl_err *e)
+{
+    src_reset(r, f, rel);
+    ecl_err ge = ECL_ERR_INIT;
+    int rc = r->sink->ops->get(r->sink, rel, &f->data, &ge);
+    if (rc == ECL_ENOTFOUND)
+        return ECL_ENOTFOUND; /* deleted since the listing (quarantined by a concurrent run) */
+    if (rc) {
+        *e = ge;
+        return rc;
+    }
+    snprintf(f->stat_key, sizeof f->stat_key, "%s", ident);
+    f->read = true;
+    src_hash(f);
+    f->too_big = f->size > r->o->max_file_size;
+    return 0;
+}
+
+/* Reads (unless over the limit) and hashes a file. ECL_ENOTFOUND if it vanished. */
+static int load_file(run *r, src_file *f, const char *rel, const char *ident, ecl_err *e)
+{
+    if (r->sink)
+        return load_object(r, f, rel, ident, e);
+    uint64_t max = r->o->max_file_size;
+    src_reset(r, f, rel);
     /* One open + fstat + read per file: the re-ingest of unchanged files is this plus a hash. */
     int fd = open(f->abs, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -240,27 +616,9 @@ static int load_file(src_file *f, const char *root, const char *rel, uint64_t ma
     close(fd);
     if (rc)
         return rc;
-    uint8_t d[32];
-    ecl_sha256(f->data.data, f->data.len, d);
-    ecl_hex(d, 32, f->sha);
-    f->size = f->data.len;
-    f->present = true;
+    src_hash(f);
     return 0;
 }
-
-/* ---- shared run state ---- */
-
-typedef struct run {
-    ecl_wh *w;
-    const ecl_resto_ingest_opts *o;
-    ecl_resto_ingest_stats *st;
-    char now[40], today[11];
-    char quarantine[4096];
-    ecl_resto_refs refs;
-    int64_t *units, *products;
-    size_t nunits, nproducts;
-    bool pg;
-} run;
 
 static bool same_as_ledger(run *r, const src_file *f)
 {
@@ -298,8 +656,8 @@ static void quarantine_path(run *r, const char *rel, char *out, size_t n)
     snprintf(out, n, "%s/%s", r->quarantine, tail);
 }
 
-static int write_error_json(run *r, const src_file *f, const ecl_resto_problems *pr, uint64_t rows_total,
-                            const char *dest, ecl_err *e)
+/* The NAME_error.json report of a quarantined file (malloc'd text, NULL when out of memory). */
+static char *error_json(run *r, const src_file *f, const ecl_resto_problems *pr, uint64_t rows_total)
 {
     json_t *j = json_object(), *arr = json_array(), *rules = json_object();
     const char *first = NULL;
@@ -335,12 +693,58 @@ static int write_error_json(run *r, const src_file *f, const ecl_resto_problems 
     json_object_set_new(j, "problems", arr);
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
-    if (!s)
-        return ecl_err_set(e, ECL_ENOMEM, "out of memory writing an error report");
-    char path[4300];
-    snprintf(path, sizeof path, "%.*s_error.json", (int)(strlen(dest) - 4), dest);
-    int rc = ecl_write_file_atomic(path, s, strlen(s), e);
-    free(s);
+    return s;
+}
+
+/* Object storage has no rename: the report and a copy of the object go under the quarantine prefix of
+ * the same bucket, then the original is deleted (as the original csv-processor did on GCS), so the
+ * landing prefix holds only files still to load and a re-run does not meet the bad file again. */
+static int quarantine_object(run *r, const src_file *f, const char *dest, const char *report, ecl_err *e)
+{
+    char rkey[4300];
+    snprintf(rkey, sizeof rkey, "%.*s_error.json", (int)(strlen(dest) - 4), dest);
+    ecl_put_opts po = {NULL, "application/json", false};
+    ecl_put_result res;
+    if (r->sink->ops->put_bytes(r->sink, report, strlen(report), rkey, &po, &res, e))
+        return e->code;
+    uint8_t d[32];
+    char hex[65];
+    ecl_sha256(f->data.data, f->data.len, d);
+    ecl_hex(d, 32, hex);
+    po = (ecl_put_opts){hex, "text/csv", false};
+    if (r->sink->ops->put_bytes(r->sink, f->data.data, f->data.len, dest, &po, &res, e))
+        return e->code;
+    return r->sink->ops->del(r->sink, f->rel, e);
+}
+
+static int quarantine_local(const src_file *f, const char *dest, const char *report, ecl_err *e)
+{
+    char dir[4300], rpath[4300];
+    snprintf(dir, sizeof dir, "%s", dest);
+    *strrchr(dir, '/') = 0;
+    if (ecl_mkdirs(dir, e))
+        return e->code;
+    snprintf(rpath, sizeof rpath, "%.*s_error.json", (int)(strlen(dest) - 4), dest);
+    if (ecl_write_file_atomic(rpath, report, strlen(report), e))
+        return e->code;
+    if (rename(f->abs, dest) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EXDEV)
+        return ecl_err_errno(e, errno, "cannot move '%s' to '%s'", f->abs, dest);
+    /* another file system: copy durably, then remove the original (an oversized file was not read) */
+    ecl_buf all = ECL_BUF_INIT;
+    const ecl_buf *bytes = &f->data;
+    if (f->too_big) {
+        if (ecl_read_file(f->abs, &all, 0, e)) {
+            ecl_buf_release(&all);
+            return e->code;
+        }
+        bytes = &all;
+    }
+    int rc = ecl_write_file_atomic(dest, bytes->data, bytes->len, e);
+    ecl_buf_release(&all);
+    if (!rc && unlink(f->abs) != 0 && errno != ENOENT)
+        rc = ecl_err_errno(e, errno, "cannot remove '%s'", f->abs);
     return rc;
 }
 
@@ -348,27 +752,18 @@ static int write_error_json(run *r, const src_file *f, const ecl_resto_problems 
 static int quarantine_file(run *r, const src_file *f, const ecl_resto_problems *pr, uint64_t rows_total,
                            ecl_err *e)
 {
-    char dest[4300], dir[4300];
+    char dest[4300];
     quarantine_path(r, f->rel, dest, sizeof dest);
-    snprintf(dir, sizeof dir, "%s", dest);
-    *strrchr(dir, '/') = 0;
-    if (ecl_mkdirs(dir, e))
-        return e->code;
-    if (write_error_json(r, f, pr, rows_total, dest, e))
-        return e->code;
-    if (rename(f->abs, dest) != 0) {
-        if (errno == ENOENT)
-            return 0;
-        if (errno != EXDEV)
-            return ecl_err_errno(e, errno, "cannot move '%s' to '%s'", f->abs, dest);
-        /* another file system: copy durably, then remove the original */
-        if (ecl_write_file_atomic(dest, f->data.data, f->data.len, e))
-            return e->code;
-        if (unlink(f->abs) != 0 && errno != ENOENT)
-            return ecl_err_errno(e, errno, "cannot remove '%s'", f->abs);
-    }
-    ecl_log(ECL_LOG_WARN, f->rel, "quarantined: %zu problem%s (see %s)", count_problems(pr, f->rel),
-            count_problems(pr, f->rel) == 1 ? "" : "s", dest);
+    char *report = error_json(r, f, pr, rows_total);
+    if (!report)
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory writing an error report");
+    int rc = r->sink ? quarantine_object(r, f, dest, report, e) : quarantine_local(f, dest, report, e);
+    free(report);
+    if (rc)
+        return rc;
+    size_t np = count_problems(pr, f->rel);
+    ecl_log(ECL_LOG_WARN, f->rel, "quarantined: %zu problem%s (see %s%s%s)", np, np == 1 ? "" : "s",
+            r->sink ? r->sink->url : "", r->sink ? "/" : "", dest);
     return 0;
 }
 
@@ -395,14 +790,12 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
             continue;
         char rel[64];
         snprintf(rel, sizeof rel, "reference_data/%s.csv", ref_kinds[k]);
-        bool same, exists;
-        stat_unchanged(r->w, r->o->source, rel, r->o->rehash, &same, &exists);
-        if (same) {
+        if (ident_unchanged(r, rel, s->ref_keys[k])) {
             r->st->files_seen++;
             r->st->files_skipped++;
             continue;
         }
-        rc = load_file(&f[k], r->o->source, rel, r->o->max_file_size, e);
+        rc = load_file(r, &f[k], rel, s->ref_keys[k], e);
         if (rc == ECL_ENOTFOUND) {
             rc = 0;
             continue;
@@ -517,40 +910,23 @@ typedef struct work_item {
     bool quarantine[2];
 } work_item;
 
-static int prepare_item(run *r, const win_dir *d, work_item *wi, ecl_err *e)
+/* Reads, hashes and validates a window the scan found changed (or every window under --rehash). */
+static int prepare_item(run *r, const scan *s, const win_dir *d, work_item *wi, ecl_err *e)
 {
-    static const char *const names[2] = {"pedido.csv", "item_pedido.csv"};
-    bool has[2] = {d->has_orders, d->has_items};
+    const char *const *names = sales_names;
+    const char *drel = dir_rel(s, d);
     wi->skip = false;
     wi->validated = false;
     wi->quarantine[0] = wi->quarantine[1] = false;
     memset(&wi->out, 0, sizeof wi->out);
-    /* Fast path: every file of the window has the stat data recorded with its hash. */
-    int nsame = 0, nexist = 0;
-    for (int k = 0; k < 2; k++) {
-        if (!has[k] || !d->keys[k][0])
-            continue;
-        char rel[4200];
-        snprintf(rel, sizeof rel, "%s/%s", d->rel, names[k]);
-        const ecl_wh_entry *en = ecl_wh_ledger_cached(r->w, rel);
-        nexist++;
-        nsame += !r->o->rehash && en && strcmp(en->stat_key, d->keys[k]) == 0;
-    }
-    if (nexist > 0 && nsame == nexist) {
-        wi->skip = true;
-        wi->files[0].present = wi->files[1].present = false;
-        r->st->files_seen += (uint64_t)nexist;
-        r->st->files_skipped += (uint64_t)nexist;
-        return 0;
-    }
     bool all_same = true;
     for (int k = 0; k < 2; k++) {
         wi->files[k].present = false;
-        if (!has[k])
+        if (!d->has[k])
             continue;
         char rel[4200];
-        snprintf(rel, sizeof rel, "%s/%s", d->rel, names[k]);
-        int rc = load_file(&wi->files[k], r->o->source, rel, r->o->max_file_size, e);
+        snprintf(rel, sizeof rel, "%s/%s", drel, names[k]);
+        int rc = load_file(r, &wi->files[k], rel, d->keys[k], e);
         if (rc == ECL_ENOTFOUND)
             continue;
         if (rc)
@@ -585,9 +961,9 @@ static int prepare_item(run *r, const win_dir *d, work_item *wi, ecl_err *e)
     in.items_len = wi->files[1].data.len;
     in.items_unusable = wi->files[1].present && wi->files[1].too_big;
     if (!in.has_orders)
-        snprintf(wi->files[0].rel, sizeof wi->files[0].rel, "%s/%s", d->rel, names[0]);
+        snprintf(wi->files[0].rel, sizeof wi->files[0].rel, "%s/%s", drel, names[0]);
     if (!in.has_items)
-        snprintf(wi->files[1].rel, sizeof wi->files[1].rel, "%s/%s", d->rel, names[1]);
+        snprintf(wi->files[1].rel, sizeof wi->files[1].rel, "%s/%s", drel, names[1]);
     if (ecl_resto_validate_window(&in, &r->refs, &wi->out, e))
         return e->code;
     for (int k = 0; k < 2; k++)
@@ -767,7 +1143,7 @@ static int ingest_windows(run *r, const scan *s, ecl_resto_ingest_progress progr
         size_t n = s->n - at < batch ? s->n - at : batch;
         bool work = false;
         for (size_t i = 0; i < n && !rc; i++) {
-            rc = prepare_item(r, &s->dirs[at + i], &items[i], e);
+            rc = prepare_item(r, s, &s->dirs[at + i], &items[i], e);
             work |= !items[i].skip;
         }
         if (!rc && work && !r->o->dry_run) {
@@ -775,7 +1151,7 @@ static int ingest_windows(run *r, const scan *s, ecl_resto_ingest_progress progr
                 ecl_err te = ECL_ERR_INIT;
                 rc = commit_batch(r, items, n, &te);
                 if (rc == ECL_ETRANSIENT && attempt < TX_ATTEMPTS) {
-                    ecl_log(ECL_LOG_DEBUG, s->dirs[at].rel, "retrying a busy transaction: %s", te.msg);
+                    ecl_log(ECL_LOG_DEBUG, dir_rel(s, &s->dirs[at]), "retrying a busy transaction: %s", te.msg);
                     continue;
                 }
                 if (rc)
@@ -794,7 +1170,7 @@ static int ingest_windows(run *r, const scan *s, ecl_resto_ingest_progress progr
                                          k == 0 ? wi->out.norders : wi->out.nitems, e);
             size_t np = wi->out.problems.n;
             if (np && !wi->quarantine[0] && !wi->quarantine[1])
-                ecl_log(ECL_LOG_WARN, s->dirs[at + i].rel, "loaded with %zu rejected row problem%s "
+                ecl_log(ECL_LOG_WARN, dir_rel(s, &s->dirs[at + i]), "loaded with %zu rejected row problem%s "
                         "(first: %s: %s)", np, np == 1 ? "" : "s", wi->out.problems.v[0].rule,
                         wi->out.problems.v[0].message);
         }
@@ -847,27 +1223,49 @@ int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest
         snprintf(r.quarantine, sizeof r.quarantine, "%s", opts.quarantine);
     else
         snprintf(r.quarantine, sizeof r.quarantine, "%s/quarantine", opts.source);
-    struct stat sst;
-    if (stat(opts.source, &sst) != 0)
-        return ecl_err_errno(e, errno, "cannot read source '%s'", opts.source);
-    if (!S_ISDIR(sst.st_mode))
-        return ecl_err_set(e, ECL_EINVAL, "source '%s' is not a directory", opts.source);
-
-    scan s = {.root = opts.source, .quarantine_abs = r.quarantine};
     int rc = 0;
-    for (int k = 0; k < 4; k++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s/reference_data/%s.csv", opts.source, ref_kinds[k]);
-        s.ref[k] = access(p, F_OK) == 0;
+    if (ecl_sink_is_remote(opts.source)) {
+        ecl_sink_opts so;
+        ecl_sink_opts_default(&so);
+        if (ecl_sink_open(&r.sink, opts.source, &so, e))
+            return e->code;
+        if (!opts.quarantine)
+            snprintf(r.quarantine, sizeof r.quarantine, "quarantine");
+        /* a key prefix in the source bucket: no leading or trailing '/' */
+        char *q = r.quarantine;
+        while (*q == '/')
+            memmove(q, q + 1, strlen(q));
+        for (size_t n = strlen(q); n > 0 && q[n - 1] == '/'; n--)
+            q[n - 1] = 0;
+        if (!*q)
+            rc = ecl_err_set(e, ECL_EINVAL, "--quarantine for an object-store source must be a key prefix");
+    } else {
+        struct stat sst;
+        if (stat(opts.source, &sst) != 0)
+            return ecl_err_errno(e, errno, "cannot read source '%s'", opts.source);
+        if (!S_ISDIR(sst.st_mode))
+            return ecl_err_set(e, ECL_EINVAL, "source '%s' is not a directory", opts.source);
     }
-    char sales[4200];
-    snprintf(sales, sizeof sales, "%s/csv_sales", opts.source);
-    if (access(sales, F_OK) == 0)
-        rc = walk(&s, "csv_sales", e);
+
+    /* The ledger is loaded first (one query) so the scan can drop unchanged windows as it finds them. */
+    scan s = {0};
+    ecl_buf_init(&s.rels, 0);
     if (!rc && !opts.dry_run)
         rc = ecl_wh_lock(w, e);
     if (!rc)
         rc = ecl_wh_ledger_load(w, e);
+    if (!rc && r.sink)
+        rc = list_remote(r.sink, w, &opts, r.quarantine, &s, st, e);
+    else if (!rc) {
+        for (int k = 0; k < 4; k++) {
+            char p[4200];
+            struct stat fst;
+            snprintf(p, sizeof p, "%s/reference_data/%s.csv", opts.source, ref_kinds[k]);
+            if ((s.ref[k] = stat(p, &fst) == 0))
+                stat_key(&fst, s.ref_keys[k]);
+        }
+        rc = walk_local(w, opts.rehash, opts.source, r.quarantine, &s, st, e);
+    }
     if (!rc)
         rc = ingest_reference(&r, &s, e);
     if (!rc)
@@ -887,6 +1285,8 @@ int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest
         ecl_wh_unlock(w);
     free(r.units);
     free(r.products);
+    st->windows_uncommitted = s.uncommitted;
     scan_release(&s);
+    ecl_sink_free(r.sink);
     return rc;
 }

@@ -23,14 +23,15 @@
 #include "../warehouse.h"
 
 typedef struct ecl_resto_ingest_opts {
-    const char *source;      /* local directory */
-    const char *quarantine;  /* NULL = SOURCE/quarantine */
+    const char *source;      /* local directory, or s3://bucket/prefix or gs://bucket/prefix */
+    const char *quarantine;  /* NULL = SOURCE/quarantine (remote: a key prefix in the source bucket) */
     uint64_t max_file_size;  /* 0 = 10 MiB, the original's limit */
     const char *timezone;    /* the chain's zone, for the timestamp rule; NULL = America/Sao_Paulo */
     size_t batch;            /* window directories per transaction; 0 = 64 */
     bool dry_run;            /* validate and report, write nothing, move nothing */
     bool no_reference_check; /* accept unknown units/products (when no reference data exists) */
     bool rehash;             /* read and hash every file, even when its stat data is unchanged */
+    bool no_commit_check;    /* remote: also load windows that have no _SUCCESS yet */
     const char *now;         /* _ingest_timestamp text; NULL = wall clock (or SOURCE_DATE_EPOCH) */
 } ecl_resto_ingest_opts;
 
@@ -38,6 +39,7 @@ typedef struct ecl_resto_ingest_stats {
     uint64_t files_seen, files_loaded, files_partial, files_skipped, files_quarantined;
     uint64_t rows_loaded, rows_rejected, bytes_read;
     uint64_t problems;
+    uint64_t windows_uncommitted; /* remote windows without _SUCCESS, left for a later run */
 } ecl_resto_ingest_stats;
 
 /* Progress callback: called after each batch with the stats so far (may be NULL). */

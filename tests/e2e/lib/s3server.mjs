@@ -3,7 +3,10 @@
 //  - SigV4 verification (an independent implementation: a bad secret gets SignatureDoesNotMatch),
 //  - ListMultipartUploads, ListParts and AbortMultipartUpload (s3rver keeps uploads in
 //    <bucket>/._S3rver_uploads/<id>/ with the key, the metadata and one file per part).
-// Credentials: access key S3RVER, secret S3RVER (s3rver's built-in account).
+// Credentials: access key S3RVER, secret S3RVER (s3rver's built-in account), plus temporary keys
+// added with addKey(accessKey, secret, {token, expiresAt}): requests signed with them must carry the
+// token (x-amz-security-token) and arrive before expiresAt (else InvalidToken / ExpiredToken).
+// stats.accessKeys counts the requests signed with each access key.
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +31,19 @@ function s3error(ctx, status, code, message) {
 
 // Checks the Authorization header of a SigV4 request; returns null when valid, else a reason.
 export function verifySigV4(method, rawUrl, headers, secret) {
+  const r = sigV4(method, rawUrl, headers, secret);
+  if (typeof r === 'string') return r;
+  return r.want === r.sig ? null : `signature mismatch; canonical request was:\n${r.creq}`;
+}
+
+// The Authorization header the same request would carry when signed by another key pair (so that
+// s3rver, which knows only its built-in account, accepts requests signed with temporary keys).
+function resignSigV4(method, rawUrl, headers, accessKey, secret) {
+  const r = sigV4(method, rawUrl, headers, secret);
+  return `AWS4-HMAC-SHA256 Credential=${accessKey}/${r.scope}, SignedHeaders=${r.signed}, Signature=${r.want}`;
+}
+
+function sigV4(method, rawUrl, headers, secret) {
   const auth = headers['authorization'] || '';
   const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
   if (!m) return 'malformed Authorization header';
@@ -55,7 +71,7 @@ export function verifySigV4(method, rawUrl, headers, secret) {
   let k = hmac('AWS4' + secret, date);
   k = hmac(k, region); k = hmac(k, service); k = hmac(k, 'aws4_request');
   const want = createHmac('sha256', k).update(sts).digest('hex');
-  return want === sig ? null : `signature mismatch; canonical request was:\n${creq}`;
+  return { want, sig, creq, signed, scope: `${date}/${region}/${service}/aws4_request` };
 }
 
 function uploadsDir(root, bucket) { return join(root, bucket, '._S3rver_uploads'); }
@@ -84,14 +100,20 @@ function extraMiddleware(app, root, stats) {
     if (ctx.method === 'DELETE' && !('uploadId' in ctx.query)) stats.deletes.push(decodeURIComponent(ctx.path.split('/').slice(2).join('/')));
     if (ctx.method === 'PUT' && 'partNumber' in ctx.query) stats.parts++;
     if (ctx.headers['authorization']) {
-      const why = verifySigV4(ctx.method, ctx.req.url, ctx.headers, app.secret);
+      const ak = /Credential=([^/]+)/.exec(ctx.headers['authorization'])?.[1];
+      stats.accessKeys[ak] = (stats.accessKeys[ak] || 0) + 1;
+      const temp = app.keys.get(ak);
+      const why = verifySigV4(ctx.method, ctx.req.url, ctx.headers, temp ? temp.secret : app.secret);
       if (why) {
         stats.badSignatures++;
-        const ak = /Credential=([^/]+)/.exec(ctx.headers['authorization'])?.[1];
-        if (ak !== S3_KEY) return s3error(ctx, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+        if (ak !== S3_KEY && !temp) return s3error(ctx, 403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
         return s3error(ctx, 403, 'SignatureDoesNotMatch', why);
       }
+      if (temp && temp.token !== undefined && ctx.headers['x-amz-security-token'] !== temp.token) return s3error(ctx, 403, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+      if (temp && temp.expiresAt && Date.now() > temp.expiresAt) { stats.expired++; return s3error(ctx, 400, 'ExpiredToken', 'The provided token has expired.'); }
+      if (temp) ctx.req.headers.authorization = resignSigV4(ctx.method, ctx.req.url, ctx.headers, S3_KEY, app.secret);
     }
+    if (app.delayMs) await new Promise((r) => setTimeout(r, app.delayMs));
     const path = ctx.path.split('/').slice(1);
     const bucket = decodeURIComponent(path[0] || '');
     const key = path.slice(1).map(decodeURIComponent).join('/');
@@ -151,7 +173,9 @@ export async function startS3({ buckets = ['lake'], secret = S3_SECRET } = {}) {
   const app = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir,
     configureBuckets: buckets.map((name) => ({ name })) });
   app.secret = secret;
-  const stats = { requests: 0, methods: {}, badSignatures: 0, listUploads: 0, listParts: 0, aborts: 0, writes: [], deletes: [], parts: 0, listPages: 0 };
+  app.keys = new Map();
+  app.delayMs = 0;
+  const stats = { requests: 0, methods: {}, badSignatures: 0, listUploads: 0, listParts: 0, aborts: 0, writes: [], deletes: [], parts: 0, listPages: 0, accessKeys: {}, expired: 0 };
   app.middleware.unshift(extraMiddleware(app, dir, stats));
   const addr = await app.run();
   return {
@@ -167,7 +191,9 @@ export async function startS3({ buckets = ['lake'], secret = S3_SECRET } = {}) {
       const mf = join(base, `${last}._S3rver_metadata.json`);
       return { data: readFileSync(f), meta: existsSync(mf) ? JSON.parse(readFileSync(mf, 'utf8')) : {} };
     },
-    resetStats() { Object.assign(stats, { requests: 0, methods: {}, badSignatures: 0, listUploads: 0, listParts: 0, aborts: 0, writes: [], deletes: [], parts: 0, listPages: 0 }); },
+    resetStats() { Object.assign(stats, { requests: 0, methods: {}, badSignatures: 0, listUploads: 0, listParts: 0, aborts: 0, writes: [], deletes: [], parts: 0, listPages: 0, accessKeys: {}, expired: 0 }); },
+    addKey(accessKey, keySecret, { token, expiresAt } = {}) { app.keys.set(accessKey, { secret: keySecret, token, expiresAt }); },
+    set delayMs(ms) { app.delayMs = ms; },
     async close() { await app.close(); if (!process.env.KEEP_TMP) rmSync(dir, { recursive: true, force: true }); },
   };
 }

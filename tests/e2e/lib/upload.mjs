@@ -24,7 +24,7 @@ export function eclAsync(args, opts = {}) {
 export function s3env(endpoint, extra = {}) {
   return {
     AWS_ACCESS_KEY_ID: S3_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET, AWS_SESSION_TOKEN: '', AWS_PROFILE: '',
-    AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', HOME: '/nonexistent',
+    AWS_ENDPOINT_URL: endpoint, AWS_REGION: 'us-east-1', HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true',
     ECOMLAKE_UPLOAD_RETRIES: '4', ECOMLAKE_UPLOAD_BACKOFF_BASE: '0.05', ECOMLAKE_UPLOAD_BACKOFF_CAP: '0.5',
     ...extra,
   };
