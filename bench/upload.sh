@@ -2,7 +2,8 @@
 # Upload benchmark: a one-month lake (built by `ecomlake backfill`, or $BENCH_LAKE) uploaded to a local
 # S3-compatible server (s3rver) with upload-raw --jobs 1 and --jobs 8, against `curl --aws-sigv4`
 # uploading the same files one by one in the same run; then a re-run with nothing to upload, against
-# the time of one listing. Prints MB/s and the ratios.
+# the time of one listing. Prints MB/s, the CPU seconds of client and server (wall clock is noisy on a
+# shared machine) and the ratios. BENCH_SKIP_PER_FILE=1 skips the slow one-process-per-file peer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${ECOMLAKE_BIN:-$PWD/build/ecomlake}
@@ -18,17 +19,17 @@ if [ -z "$lake" ]; then
     "$BIN" backfill --start-date 2024-01-01 --end-date 2024-01-30 --dest "$lake" --no-progress --quiet >/dev/null
 fi
 
-# the server: s3rver with SigV4 verification, on an ephemeral port; prints its endpoint
+# the server: s3rver with SigV4 verification, on an ephemeral port; prints its endpoint and directory
 node --input-type=module -e "
 import { startS3 } from './tests/e2e/lib/s3server.mjs';
 const s = await startS3({ buckets: ['lake'] });
-console.log(s.endpoint);
+console.log(s.endpoint + ' ' + s.dir);
 process.on('SIGTERM', async () => { await s.close(); process.exit(0); });
 setInterval(() => {}, 1 << 30);
 " >"$work/endpoint" &
 server_pid=$!
 for _ in $(seq 50); do [ -s "$work/endpoint" ] && break; sleep 0.1; done
-ep=$(cat "$work/endpoint")
+read -r ep s3dir <"$work/endpoint"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL=$ep AWS_REGION=us-east-1
 
 files=$(cd "$lake" && find . -mindepth 3 -type f ! -name '*.sqlite*' | sed 's|^\./||' | sort)
@@ -37,21 +38,28 @@ bytes=$(cd "$lake" && printf '%s\n' "$files" | tr '\n' '\0' | xargs -0 stat -c %
 echo "lake: $nfiles files, $bytes bytes; server $ep"
 
 now() { date +%s.%N; }
+# CPU seconds (user+sys) of the server so far: on a shared machine wall clock is noisy, CPU is not.
+hz=$(getconf CLK_TCK)
+srv_cpu() { awk -v hz="$hz" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$server_pid/stat"; }
+# runs a command, appending its own CPU seconds (children included) to $work/cpu
+timed() { /usr/bin/time -a -o "$work/cpu" -f '%U %S' "$@"; }
+cpu_last() { tail -1 "$work/cpu" | awk '{ printf "%.2f", $1 + $2 }'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 mbps() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.1f", b / 1e6 / t }'; }
-up() { "$BIN" upload-raw --no-progress --quiet --source "$lake" --dest "s3://lake/$1" --start-date 2024-01-01 \
+up() { timed "$BIN" upload-raw --no-progress --quiet --source "$lake" --dest "s3://lake/$1" --start-date 2024-01-01 \
         --end-date 2024-01-30 --dimensions --jobs "$2" --json; }
 
-t0=$(now); up j1 1 >"$work/j1.json"; t1=$(now)
-t_j1=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-t0=$(now); up j8 8 >"$work/j8.json"; t1=$(now)
-t_j8=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-t0=$(now); up j8 8 >"$work/rerun.json"; t1=$(now)
-t_re=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+s0=$(srv_cpu); t0=$(now); up j1 1 >"$work/j1.json"; t1=$(now); s1=$(srv_cpu)
+t_j1=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); c_j1=$(cpu_last); sv_j1=$(sub "$s0" "$s1")
+s0=$(srv_cpu); t0=$(now); up j8 8 >"$work/j8.json"; t1=$(now); s1=$(srv_cpu)
+t_j8=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); c_j8=$(cpu_last); sv_j8=$(sub "$s0" "$s1")
+s0=$(srv_cpu); t0=$(now); up j8 8 >"$work/rerun.json"; t1=$(now); s1=$(srv_cpu)
+t_re=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); c_re=$(cpu_last); sv_re=$(sub "$s0" "$s1")
 
-# the peer: curl signing with SigV4, one PUT per file, same keys
+# the peer: curl signing with SigV4, one PUT per file, same keys (each file a new process)
 enc() { node -e 'for (const l of require("fs").readFileSync(0, "utf8").split("\n")) if (l) console.log(l.split("/").map(encodeURIComponent).join("/"))'; }
 t0=$(now)
-printf '%s\n' "$files" | enc | paste -d' ' - <(printf '%s\n' "$files") | while read -r key path; do
+[ -n "${BENCH_SKIP_PER_FILE:-}" ] || printf '%s\n' "$files" | enc | paste -d' ' - <(printf '%s\n' "$files") | while read -r key path; do
     curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "S3RVER:S3RVER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
         -H "Expect:" -T "$lake/$path" "$ep/lake/curl/$key" -o /dev/null
 done
@@ -61,25 +69,35 @@ t_curl=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 printf '%s\n' "$files" | enc | paste -d' ' - <(printf '%s\n' "$files") | while read -r key path; do
     printf 'upload-file = "%s"\nurl = "%s"\noutput = "/dev/null"\n' "$lake/$path" "$ep/lake/curl1/$key"
 done >"$work/curl.cfg"
-t0=$(now)
-curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "S3RVER:S3RVER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+s0=$(srv_cpu); t0=$(now)
+timed curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "S3RVER:S3RVER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
     -H "Expect:" -K "$work/curl.cfg"
-t1=$(now)
-t_curl1=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+t1=$(now); s1=$(srv_cpu)
+t_curl1=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); c_curl1=$(cpu_last); sv_curl1=$(sub "$s0" "$s1")
 # one listing (the first page of the lake prefix), as the yardstick of a no-op re-run
-t0=$(now)
-curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "S3RVER:S3RVER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+s0=$(srv_cpu); t0=$(now)
+timed curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "S3RVER:S3RVER" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
     "$ep/lake?list-type=2&max-keys=1000&prefix=j8" -o /dev/null || true
-t1=$(now)
-t_list=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+t1=$(now); s1=$(srv_cpu)
+t_list=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'); c_list=$(cpu_last); sv_list=$(sub "$s0" "$s1")
+stored=$(find "$s3dir/lake/curl1" -name '*._S3rver_object' | wc -l)
+[ "$stored" -eq "$nfiles" ] || { echo "the one-process curl stored $stored of $nfiles objects"; exit 1; }
 
 grep -q '"uploaded":0' "$work/rerun.json" || { echo "re-run uploaded something: $(cat "$work/rerun.json")"; exit 1; }
 uploaded=$(sed -E 's/.*"uploaded":([0-9]+).*/\1/' "$work/j8.json")
 [ "$uploaded" -eq "$nfiles" ] || { echo "jobs 8 uploaded $uploaded of $nfiles"; exit 1; }
-printf 'upload-raw --jobs 1: %6.2f s  %s MB/s\n' "$t_j1" "$(mbps "$t_j1")"
-printf 'upload-raw --jobs 8: %6.2f s  %s MB/s\n' "$t_j8" "$(mbps "$t_j8")"
-printf 'curl --aws-sigv4   : %6.2f s  %s MB/s (one PUT per file, sequential)\n' "$t_curl" "$(mbps "$t_curl")"
-printf 'curl, one process : %6.2f s  %s MB/s (all files, one connection, sequential)\n' "$t_curl1" "$(mbps "$t_curl1")"
-awk -v a="$t_curl" -v b="$t_j1" -v c="$t_j8" 'BEGIN { printf "ratio vs curl per file: jobs 1 %.2fx, jobs 8 %.2fx\n", a / b, a / c }'
-awk -v a="$t_curl1" -v b="$t_j1" -v c="$t_j8" 'BEGIN { printf "ratio vs one curl process: jobs 1 %.2fx, jobs 8 %.2fx\n", a / b, a / c }'
-printf 're-run with nothing to upload: %.2f s (one listing page: %.3f s; the re-run lists each of the tables once)\n' "$t_re" "$t_list"
+req() { sed -E 's/.*"requests":([0-9]+).*/\1/' "$1"; }
+printf '%-21s %7s %8s %12s %12s %9s\n' "" "wall s" "MB/s" "client CPU s" "server CPU s" "requests"
+printf '%-21s %7.2f %8s %12s %12s %9s\n' "upload-raw --jobs 1" "$t_j1" "$(mbps "$t_j1")" "$c_j1" "$sv_j1" "$(req "$work/j1.json")"
+printf '%-21s %7.2f %8s %12s %12s %9s\n' "upload-raw --jobs 8" "$t_j8" "$(mbps "$t_j8")" "$c_j8" "$sv_j8" "$(req "$work/j8.json")"
+[ -n "${BENCH_SKIP_PER_FILE:-}" ] ||
+    printf '%-21s %7.2f %8s %12s %12s %9s\n' "curl, one per file" "$t_curl" "$(mbps "$t_curl")" "-" "-" "$nfiles"
+printf '%-21s %7.2f %8s %12s %12s %9s\n' "curl, one process" "$t_curl1" "$(mbps "$t_curl1")" "$c_curl1" "$sv_curl1" "$nfiles"
+[ -n "${BENCH_SKIP_PER_FILE:-}" ] ||
+    awk -v a="$t_curl" -v b="$t_j1" -v c="$t_j8" 'BEGIN { printf "ratio vs curl per file (wall): jobs 1 %.2fx, jobs 8 %.2fx\n", a / b, a / c }'
+awk -v a="$t_curl1" -v b="$t_j1" -v c="$t_j8" 'BEGIN { printf "ratio vs one curl process (wall): jobs 1 %.2fx, jobs 8 %.2fx\n", a / b, a / c }'
+# CPU of both ends per uploaded byte: what the machine pays, independent of what else runs on it
+awk -v a="$c_curl1" -v sa="$sv_curl1" -v b="$c_j1" -v sb="$sv_j1" -v c="$c_j8" -v sc="$sv_j8" \
+    'BEGIN { printf "ratio vs one curl process (client+server CPU): jobs 1 %.2fx, jobs 8 %.2fx\n", (a + sa) / (b + sb), (a + sa) / (c + sc) }'
+printf 're-run with nothing to upload: %.3f s, %s requests, client CPU %s s, server CPU %s s\n' "$t_re" "$(req "$work/rerun.json")" "$c_re" "$sv_re"
+printf 'one listing page (curl): %.3f s, client CPU %s s, server CPU %s s\n' "$t_list" "$c_list" "$sv_list"

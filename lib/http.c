@@ -446,6 +446,10 @@ static int attempt(ecl_http *h, const ecl_http_req *r, bool auth_retry, ecl_http
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->pol.low_speed_time_s);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Room in the shared cache for every worker's connection: at curl's default of 5, parallel
+     * workers close each other's idle connections and reconnect for almost every request. */
+    curl_easy_setopt(c, CURLOPT_MAXCONNECTS, 256L);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);

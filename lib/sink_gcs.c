@@ -173,6 +173,9 @@ static void info_from_json(json_t *o, ecl_obj_info *info)
     const char *sha = json_string_value(json_object_get(json_object_get(o, "metadata"), "sha256"));
     if (sha && strlen(sha) == 64)
         snprintf(info->sha256_hex, sizeof info->sha256_hex, "%s", sha);
+    const char *upd = json_string_value(json_object_get(o, "updated"));
+    if (upd && strlen(upd) < sizeof info->modified)
+        snprintf(info->modified, sizeof info->modified, "%s", upd);
 }
 
 static int head_name(gcs_sink *s, const char *fname, ecl_obj_info *info, ecl_err *e)

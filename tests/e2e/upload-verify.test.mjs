@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, rmSync, utimesSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { tempDir } from './lib/run.mjs';
 import { startS3 } from './lib/s3server.mjs';
 import { startProxy, isObjectPut, keyIs } from './lib/faultproxy.mjs';
@@ -96,4 +97,32 @@ test('a data file that differs from its manifest is refused while it is sent and
   assert.equal(s3.object('lake', 'v4/orders/ingest_dt=2024-01-01/part-00001.parquet'), null);
   assert.equal(s3.object('lake', 'v4/orders/ingest_dt=2024-01-01/_SUCCESS'), null);
   assert.equal(s3.object('lake', 'v4/orders/ingest_dt=2024-01-01/_MANIFEST.json'), null);
+});
+
+test('GCS: the same listing-based re-run; an object replaced after the commit is repaired', async () => {
+  const { startFakeGcs } = await import('./lib/fakegcs.mjs');
+  const gcs = await startFakeGcs();
+  try {
+    const src = tempDir();
+    const parts = makeLake(src, { tables: ['orders', 'returns'], days: 3, nfiles: 1, size: 6000 });
+    const env = { STORAGE_EMULATOR_HOST: gcs.host };
+    const run = () => eclAsync(['upload-raw', '--no-progress', '--json', '--source', src, '--dest', 'gs://lake/g', ...range], { env });
+    let r = await run();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).uploaded, 18);
+    let before = gcs.stats.requests;
+    r = await run();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).skipped, 18);
+    assert.equal(gcs.stats.requests - before, 1, 'one listing page');
+    // replaced later by something else: other bytes, same size, a newer update time
+    const o = gcs.object('lake', 'g/returns/ingest_dt=2024-01-03/part-00000.parquet');
+    const other = bytes(6000, 'intruder');
+    Object.assign(o, { data: other, md5Hash: createHash('md5').update(other).digest('base64'), metadata: {},
+      updated: new Date(Date.now() + 5000).toISOString() });
+    r = await run();
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).uploaded, 2);
+    assert.ok(gcs.object('lake', 'g/returns/ingest_dt=2024-01-03/part-00000.parquet').data.equals(parts[5].files[0][1]));
+  } finally { await gcs.close(); }
 });

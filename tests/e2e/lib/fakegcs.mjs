@@ -58,7 +58,7 @@ export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLife
   const gerr = (res, status, message) => send(res, status, { error: { code: status, message, errors: [{ message }] } });
   const resource = (bucket, name, o) => ({ kind: 'storage#object', bucket, name, size: String(o.data.length),
     md5Hash: o.md5Hash, crc32c: o.crc32c, generation: String(o.generation), contentType: o.contentType,
-    metadata: o.metadata });
+    metadata: o.metadata, updated: o.updated });
 
   function issue() {
     const t = 'tok-' + randomBytes(12).toString('hex');
@@ -85,7 +85,8 @@ export async function startFakeGcs({ buckets = ['lake'], auth = false, tokenLife
     if (meta.md5Hash && meta.md5Hash !== md5b64(data)) { stats.badChecksums++; return 'md5Hash mismatch'; }
     if (meta.crc32c && meta.crc32c !== crc32c(data)) { stats.badChecksums++; return 'crc32c mismatch'; }
     const o = { data, md5Hash: md5b64(data), crc32c: crc32c(data), generation: generation++,
-      contentType: meta.contentType || 'application/octet-stream', metadata: meta.metadata || {} };
+      contentType: meta.contentType || 'application/octet-stream', metadata: meta.metadata || {},
+      updated: new Date().toISOString() };
     store.get(bucket).set(name, o);
     stats.writes.push(name);
     return o;
