@@ -705,6 +705,9 @@ static int claim_day(seg *s, int prev)
         return d < s->d1 ? d : -1;
     }
     for (;;) {
+        /* After a failure no new day starts; days already claimed are finished. */
+        if (__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+            return -1;
         int d = __atomic_fetch_add(&r->next_day, 1, __ATOMIC_RELAXED);
         if (d >= r->ndays)
             return -1;
@@ -743,7 +746,7 @@ static void *worker(void *arg)
             rc = ecl_err_set(&s->err, ECL_EINTR, "interrupted");
             break;
         }
-        if (rc || __atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+        if (rc || (s->count_only && __atomic_load_n(&r->stop, __ATOMIC_RELAXED)))
             break;
         for (size_t i = 0; i < nt; i++)
             if (ecl_model_table_at(r->model, i)->kind == ECL_TABLE_DAILY)
