@@ -880,6 +880,21 @@ int ecl_awscreds_get(ecl_awscreds *c, ecl_aws_key *out, ecl_err *e)
     return rc;
 }
 
+int ecl_awscreds_refresh(ecl_awscreds *c, const char *refused_ak, bool *changed, ecl_err *e)
+{
+    *changed = false;
+    if (c->src != SRC_PROCESS && c->src != SRC_CONTAINER && c->src != SRC_IMDS)
+        return 0;
+    pthread_mutex_lock(&c->mu);
+    int rc = 0;
+    if (strcmp(c->key.access_key, refused_ak) != 0)
+        *changed = true; /* replaced meanwhile */
+    else if (!(rc = fetch(c, e)))
+        *changed = strcmp(c->key.access_key, refused_ak) != 0;
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
 const char *ecl_awscreds_source(const ecl_awscreds *c) { return c->source; }
 const char *ecl_awscreds_advice(const ecl_awscreds *c) { return c->advice; }
 

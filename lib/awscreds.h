@@ -44,6 +44,10 @@ int ecl_awscreds_new(ecl_awscreds **c, const char *profile, ecl_err *e);
 void ecl_awscreds_free(ecl_awscreds *c);
 /* Valid credentials, refreshed first when they are close to expiry. */
 int ecl_awscreds_get(ecl_awscreds *c, ecl_aws_key *out, ecl_err *e);
+/* After the store refused the keys whose access key id is refused_ak (ExpiredToken and friends):
+ * fetches new ones unless another thread already did. *changed tells whether a retry can use
+ * different keys (never for static keys). */
+int ecl_awscreds_refresh(ecl_awscreds *c, const char *refused_ak, bool *changed, ecl_err *e);
 /* Where the credentials come from ("environment", "profile 'x' of '<file>'", ...), for messages. */
 const char *ecl_awscreds_source(const ecl_awscreds *c);
 /* What to change when the store refuses them (the variable, file or command). */

@@ -144,6 +144,7 @@ typedef struct s3_call {
     ecl_buf url;
     void (*on_body)(void *ctx, const void *p, size_t n); /* sees the body as it is sent */
     void *body_ctx;
+    char signed_ak[256]; /* the access key id of the last signature */
 } s3_call;
 
 static void call_init(s3_call *c, s3_sink *s, const char *method, const char *key, const char *query)
@@ -211,6 +212,7 @@ static int s3_sign(void *ctx, bool auth_retry, struct curl_slist **hdrs, ecl_err
     int rc = ecl_awscreds_get(s->creds, &key, e);
     if (rc)
         return rc;
+    snprintf(c->signed_ak, sizeof c->signed_ak, "%s", key.access_key);
     char date[17];
     ecl_sigv4_date(time(NULL), date);
     ecl_sigv4_header h[12];
@@ -237,6 +239,34 @@ static int s3_sign(void *ctx, bool auth_retry, struct curl_slist **hdrs, ecl_err
     return 0;
 }
 
+static bool token_refused(const ecl_http_resp *resp)
+{
+    if (resp->status != 400 && resp->status != 403)
+        return false;
+    char code[64];
+    ecl_http_s3_code((const char *)resp->body.data, resp->body.len, code, sizeof code);
+    return !strcmp(code, "ExpiredToken") || !strcmp(code, "InvalidToken") || !strcmp(code, "TokenRefreshRequired");
+}
+
+/* Passes each body byte to the caller's on_body once, even when call_do sends the body twice. */
+typedef struct body_gate {
+    void (*fn)(void *ctx, const void *p, size_t n);
+    void *ctx;
+    uint64_t passed, pos;
+} body_gate;
+
+static void gated_feed(void *ctx, const void *p, size_t n)
+{
+    body_gate *g = ctx;
+    uint64_t end = g->pos + n;
+    if (end > g->passed) {
+        size_t skip = g->passed > g->pos ? (size_t)(g->passed - g->pos) : 0;
+        g->fn(g->ctx, (const uint8_t *)p + skip, n - skip);
+        g->passed = end;
+    }
+    g->pos = end;
+}
+
 static int call_do(s3_call *c, const void *mem, int fd, uint64_t off, uint64_t len, bool has_body,
                    ecl_http_resp *resp, ecl_err *e)
 {
@@ -244,10 +274,27 @@ static int call_do(s3_call *c, const void *mem, int fd, uint64_t off, uint64_t l
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     ecl_http_req r = {.method = c->method, .url = (const char *)c->url.data, .mem = mem, .fd = fd, .off = off,
                       .len = len, .has_body = has_body, .sign = s3_sign, .sign_ctx = c,
-                      .subject = c->key ? c->key : c->s->bucket, .on_body = c->on_body,
-                      .body_ctx = c->body_ctx};
+                      .subject = c->key ? c->key : c->s->bucket};
+    body_gate gate = {c->on_body, c->body_ctx, 0, 0};
+    if (c->on_body) {
+        r.on_body = gated_feed;
+        r.body_ctx = &gate;
+    }
     c->s->rb.requests++;
     int rc = ecl_http_do(c->s->rb.http, &r, resp, e);
+    if (!rc && token_refused(resp)) {
+        /* keys revoked or expired ahead of their Expiration: fetch new ones once and retry */
+        bool changed = false;
+        ecl_err re = ECL_ERR_INIT;
+        if (ecl_awscreds_refresh(c->s->creds, c->signed_ak, &changed, &re) == 0 && changed) {
+            ecl_log(ECL_LOG_WARN, r.subject, "the store refused the session token; retrying with fresh credentials");
+            ecl_http_resp_release(resp);
+            ecl_http_resp_init(resp);
+            gate.pos = 0;
+            c->s->rb.requests++;
+            rc = ecl_http_do(c->s->rb.http, &r, resp, e);
+        }
+    }
     if (!rc && has_body && resp->status < 300)
         c->s->rb.bytes_sent += len;
     return rc;

@@ -19,6 +19,7 @@
  *      few late rows of the days before) is held at a time. When stragglers would keep more than
  *      --memory-mb of open days, the days are split into groups that each take one more read.
  * Peak memory is therefore about one day's rows plus the key maps, whatever the run's length. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,8 @@ static int32_t keymap_get(const keymap *m, const char *k, size_t len)
 static size_t keymap_bytes(const keymap *m) { return m->keys.cap + m->cap * sizeof(kent) + m->nslots * 4; }
 
 typedef struct xr_cfg {
-    const char *source, *target, *batch_id, *config, *messiness, *state;
+    const char *source, *target, *batch_id, *config, *messiness, *state, *lookups;
+    int64_t now_us;
     uint64_t seed;
     bool seed_set, json;
     long target_mb, days, memory_mb;
@@ -165,7 +167,7 @@ typedef struct xr_cfg {
 
 enum {
     OPT_SOURCE = 1000, OPT_TARGET, OPT_DATES, OPT_START, OPT_END, OPT_DAYS, OPT_INGEST, OPT_BATCH, OPT_SIZE,
-    OPT_TABLE, OPT_HOOK, OPT_HOOKMODE, OPT_CONFIG, OPT_SEED, OPT_MESS, OPT_JSON, OPT_STATE, OPT_MEMORY,
+    OPT_TABLE, OPT_HOOK, OPT_HOOKMODE, OPT_CONFIG, OPT_SEED, OPT_MESS, OPT_JSON, OPT_STATE, OPT_MEMORY, OPT_LOOKUPS, OPT_PREFIX,
 };
 
 static const struct option longopts[] = {
@@ -186,10 +188,14 @@ static const struct option longopts[] = {
     {"messiness-level", required_argument, NULL, OPT_MESS},
     {"state", required_argument, NULL, OPT_STATE},
     {"memory-mb", required_argument, NULL, OPT_MEMORY},
+    {"lookups-from", required_argument, NULL, OPT_LOOKUPS},
+    {"source-prefix", required_argument, NULL, OPT_PREFIX},
     {"json", no_argument, NULL, OPT_JSON},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int cmp_i32(const void *a, const void *b)
 {
@@ -198,7 +204,7 @@ static int cmp_i32(const void *a, const void *b)
 }
 
 /* The original's date rules: --dates wins; else --start-date (to --end-date, or --days, or one day);
- * else --ingest-date; else today (UTC). Deduplicated and sorted. Options the chosen rule ignores are
+ * else --ingest-date; else today (local date). Deduplicated and sorted. Options the chosen rule ignores are
  * a usage error here (the original ignored them silently). */
 static int resolve_dates(xr_cfg *c, int32_t **out, size_t *n)
 {
@@ -251,8 +257,15 @@ static int resolve_dates(xr_cfg *c, int32_t **out, size_t *n)
         if (c->have_end || c->have_days)
             return cli_usage_error(&cmd_export_raw, "--end-date and --days need --start-date"), -1;
         v = malloc(sizeof *v);
-        if (v)
-            v[k++] = c->have_ingest ? c->ingest : (int32_t)(time(NULL) / 86400);
+        if (v && c->have_ingest) {
+            v[k++] = c->ingest;
+        } else if (v) {
+            /* today's local date, as the original (SOURCE_DATE_EPOCH fixes "now") */
+            time_t secs = (time_t)(c->now_us / 1000000);
+            struct tm tm;
+            localtime_r(&secs, &tm);
+            v[k++] = ecl_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+        }
     }
     if (!v)
         return cli_usage_error(&cmd_export_raw, "out of memory"), -1;
@@ -339,6 +352,12 @@ static int parse_args(xr_cfg *c, int argc, char **argv)
             c->messiness = optarg;
             break;
         case OPT_STATE: c->state = optarg; break;
+        case OPT_LOOKUPS: c->lookups = optarg; break;
+        case OPT_PREFIX:
+            return cli_usage_error(&cmd_export_raw, "--source-prefix is not supported: source_file always holds the "
+                                                    "file's path relative to the lake root (add a prefix when "
+                                                    "querying, e.g. concat('gs://bucket/raw/', source_file))"),
+                   -1;
         case OPT_MEMORY:
             if (cli_parse_long(&cmd_export_raw, "--memory-mb", optarg, 1, 1 << 20, &c->memory_mb))
                 return -1;
@@ -390,6 +409,33 @@ typedef struct xtab {
     uint64_t *count, *first, *last;
 } xtab;
 
+/* The original skipped CSVs that are not one of the tables with a warning; so do we. */
+static void warn_unknown_csvs(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".csv") != 0)
+            continue;
+        bool known = false;
+        for (int k = 0; k < NTAB; k++)
+            known |= strlen(table_order[k]) == len - 4 && strncmp(de->d_name, table_order[k], len - 4) == 0;
+        if (!known && !ecl_array_grow((void **)&names, &cap, n, sizeof *names) && (names[n] = strdup(de->d_name)))
+            n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        ecl_log(ECL_LOG_WARN, dir, "'%s' is not one of the ecom tables; skipped", names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
+
 static int32_t ts_day(const ecl_column *c, size_t i)
 {
     if (ecl_col_is_null(c, i))
@@ -433,10 +479,11 @@ typedef struct xr_run {
     xr_cfg *cfg;
     const int32_t *dates;
     size_t ndates;
+    bool *in_run; /* per date: some table has rows that day */
     ecl_publisher *pub;
     ecl_ledger *ledger;
     char dest_key[4096];
-    uint64_t rows, bytes, parts, hook_failures, unknown_rows, rows_read, reads;
+    uint64_t rows, bytes, parts, hook_failures, unknown_rows, rows_read, reads, empty_parts;
     size_t map_bytes;
 } xr_run;
 
@@ -673,6 +720,27 @@ static int sweep(xr_run *xr, xtab *x, size_t pidx, const size_t *group, size_t n
     return rc;
 }
 
+/* Days of the run on which this table has no rows get an empty partition (a manifest with no
+ * files), as a backfill writes them: the lake then has every day of every table, verify finds no
+ * gap, and re-exporting a day that lost its rows replaces the old ones. Dates before `upto`. */
+static int publish_empty(xr_run *xr, xtab *x, size_t pidx, size_t *next, size_t upto, ecl_err *e)
+{
+    for (; *next < upto && *next < xr->ndates; (*next)++) {
+        size_t s = *next;
+        if (x->count[s] || !xr->in_run[s])
+            continue;
+        ecl_batch none;
+        if (ecl_batch_init(&none, &x->t->schema))
+            return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+        int rc = publish_slot(xr, x, pidx, s, &none, e);
+        ecl_batch_release(&none);
+        if (rc)
+            return rc;
+        xr->empty_parts++;
+    }
+    return 0;
+}
+
 /* Pass 2 for a daily table: its selected days in order (the unknown day last), in as few reads as
  * the memory budget allows. A group's peak is bounded by the rows of every day whose first..last
  * span overlaps another's, so a straggler only widens the group it falls in. */
@@ -689,16 +757,15 @@ static int publish_table(xr_run *xr, xtab *x, size_t pidx, ecl_batch *rb, ecl_er
         gidx[s] = SIZE_MAX;
         if (x->count[s])
             order[norder++] = s;
-        else if (s < xr->ndates) {
-            char ds[11];
-            ecl_date_format(xr->dates[s], ds);
-            ecl_log(ECL_LOG_DEBUG, x->t->name, "no rows for %s", ds);
-        }
     }
     uint64_t row_bytes = (x->rows ? x->csv_bytes / x->rows : 64) * 2 + 8 * x->t->schema.nfields + 16;
     uint64_t budget = ((uint64_t)xr->cfg->memory_mb << 20) / row_bytes;
     int rc = 0;
+    size_t empty = 0; /* next date to consider for an empty partition */
     for (size_t i = 0; !rc && i < norder;) {
+        rc = publish_empty(xr, x, pidx, &empty, order[i], e);
+        if (rc)
+            break;
         size_t j = i + 1;
         uint64_t peak = x->count[order[i]];
         for (; j < norder; j++) {
@@ -723,6 +790,8 @@ static int publish_table(xr_run *xr, xtab *x, size_t pidx, ecl_batch *rb, ecl_er
                 (unsigned long long)peak);
         i = j;
     }
+    if (!rc)
+        rc = publish_empty(xr, x, pidx, &empty, xr->ndates, e);
     free(order);
     free(gidx);
     return rc;
@@ -756,6 +825,11 @@ static int run(int argc, char **argv)
     int prc = parse_args(&cfg, argc, argv);
     if (prc)
         return prc > 0 ? EXIT_OK : EXIT_USAGE;
+    int64_t now_us;
+    bool from_env;
+    if (rz_source_time(&now_us, &from_env))
+        return EXIT_USAGE;
+    cfg.now_us = now_us;
     int32_t *dates = NULL;
     size_t ndates = 0;
     if (resolve_dates(&cfg, &dates, &ndates))
@@ -779,12 +853,6 @@ static int run(int argc, char **argv)
     double t0 = cli_now();
     if (ecl_model_open(&model, &mo, &e)) {
         exit_code = cli_fail(&e);
-        goto out;
-    }
-    int64_t now_us;
-    bool from_env;
-    if (rz_source_time(&now_us, &from_env)) {
-        exit_code = EXIT_USAGE;
         goto out;
     }
     char batch[128];
@@ -818,10 +886,11 @@ static int run(int argc, char **argv)
         }
         if (!x->want && !x->keyed && !x->visits)
             continue;
-        snprintf(x->path, sizeof x->path, "%s/%s.csv", cfg.source, table_order[k]);
+        bool lookup = cfg.lookups && (x->t->kind == ECL_TABLE_STATIC || strcmp(table_order[k], "customers") == 0);
+        snprintf(x->path, sizeof x->path, "%s/%s.csv", lookup ? cfg.lookups : cfg.source, table_order[k]);
         if (access(x->path, F_OK) != 0) {
-            if (cfg.ntables && x->want) {
-                ecl_err_set(&e, ECL_ENOTFOUND, "'%s' not found in the source", x->path);
+            if ((cfg.ntables || lookup) && x->want) {
+                ecl_err_set(&e, ECL_ENOTFOUND, "'%s' not found", x->path);
                 exit_code = cli_fail(&e);
                 goto out;
             }
@@ -830,6 +899,7 @@ static int run(int argc, char **argv)
         }
         x->have = true;
     }
+    warn_unknown_csvs(cfg.source);
     /* Joins: children to their parent (already listed before them), guests to their first visit. */
     for (int k = 0; k < NTAB; k++) {
         xtab *x = &all[k];
@@ -874,6 +944,25 @@ static int run(int argc, char **argv)
             goto out;
         }
         xr.map_bytes += keymap_bytes(&x->keys) + keymap_bytes(&x->first_visit);
+    }
+    if (!bad && !(xr.in_run = calloc(ndates ? ndates : 1, sizeof *xr.in_run))) {
+        exit_code = cli_fail(&(ecl_err){ECL_ENOMEM, "out of memory"});
+        goto out;
+    }
+    if (!bad) {
+        size_t outside = 0, first = SIZE_MAX;
+        for (size_t s = 0; s < ndates; s++) {
+            for (int k = 0; k < NTAB; k++)
+                xr.in_run[s] |= all[k].count && all[k].count[s] > 0;
+            if (!xr.in_run[s] && !outside++)
+                first = s;
+        }
+        if (outside) {
+            char ds[11];
+            ecl_date_format(dates[first], ds);
+            ecl_log(ECL_LOG_INFO, cfg.source, "no rows on %zu of the %zu selected date(s) (the first: %s); nothing "
+                    "is written for them", outside, ndates, ds);
+        }
     }
     if (bad) {
         ecl_err_set(&e, ECL_EINVAL, "%llu malformed CSV row(s) in '%s' (listed above); nothing was exported",
@@ -957,11 +1046,11 @@ static int run(int argc, char **argv)
         printf(",\"batch_id\":");
         rz_json_str(stdout, cfg.batch_id);
         printf(",\"dates\":%zu,\"partitions\":%llu,\"rows\":%llu,\"bytes\":%llu,\"undated_rows\":%llu,"
-               "\"hook_failures\":%llu,\"rows_read\":%llu,\"csv_reads\":%llu,\"key_map_bytes\":%zu,"
+               "\"empty_partitions\":%llu,\"hook_failures\":%llu,\"rows_read\":%llu,\"csv_reads\":%llu,\"key_map_bytes\":%zu,"
                "\"max_rss_bytes\":%lld,\"seconds\":%.3f,\"ok\":%s}\n",
                ndates, (unsigned long long)xr.parts, (unsigned long long)xr.rows, (unsigned long long)xr.bytes,
-               (unsigned long long)xr.unknown_rows, (unsigned long long)xr.hook_failures,
-               (unsigned long long)xr.rows_read, (unsigned long long)xr.reads, xr.map_bytes, rss, secs,
+               (unsigned long long)xr.unknown_rows, (unsigned long long)xr.empty_parts,
+               (unsigned long long)xr.hook_failures, (unsigned long long)xr.rows_read, (unsigned long long)xr.reads, xr.map_bytes, rss, secs,
                exit_code == EXIT_OK ? "true" : "false");
     } else if (!rc && xr.parts) {
         char rows[32], bytes[32];
@@ -981,6 +1070,7 @@ out:
         free(all[k].first);
         free(all[k].last);
     }
+    free(xr.in_run);
     ecl_publisher_free(xr.pub);
     ecl_ledger_close(xr.ledger);
     ecl_model_free(model);
@@ -1003,12 +1093,15 @@ const cli_cmd cmd_export_raw = {
     "  --dates D1,D2,...      exactly these dates (wins)\n"
     "  --start-date D         from D to --end-date D2, or for --days N days (default 1)\n"
     "  --ingest-date D        one date\n"
-    "  (none)                 today (UTC)\n"
+    "  (none)                 today (local date; SOURCE_DATE_EPOCH sets \"now\")\n"
+    "A selected date with no rows in any table writes nothing (an info line says so); a table\n"
+    "with no rows on a day that other tables have gets an empty partition, as a backfill does.\n"
     "\n"
     "Options:\n"
     "  --source DIR           the run-generator output directory (required)\n"
     "  --target DIR           the lake root (default output/raw)\n"
     "  --table T              only this table (repeatable)\n"
+    "  --lookups-from DIR     read customers.csv and product_catalog.csv from DIR\n"
     "  --batch-id ID          lineage batch id (default export-<time>, SOURCE_DATE_EPOCH-controlled)\n"
     "  --target-size-mb N     split files at N MB written (default 16)\n"
     "  --memory-mb N          rows of open days held at once (default 256); a day is always\n"

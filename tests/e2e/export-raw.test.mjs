@@ -2,7 +2,7 @@
 // date rules and its defects fixed (no lost NULL-timestamp rows, guests kept, catalog not replicated).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './lib/run.mjs';
 import { run, runJson, hashTree, manifests, verify } from './lib/rawzone.mjs';
@@ -27,9 +27,11 @@ test('export-raw of a CSV run equals the backfill of the same days, byte for byt
   const bf = join(d, 'bf');
   const b = run(['backfill', '--start-date', '2020-01-01', '--end-date', '2020-01-04', '--dest', bf, '--batch-id', 'same']);
   assert.equal(b.code, 0, b.stderr);
-  const want = hashTree(bf, { parquetOnly: true });
-  assert.ok(Object.keys(want).length > 20);
-  assert.deepEqual(hashTree(lake, { parquetOnly: true }), want);
+  // The whole lake, manifests and _SUCCESS included: days on which a table has no rows get an empty
+  // partition in both.
+  const want = hashTree(bf);
+  assert.ok(Object.keys(want).filter((k) => k.endsWith('.parquet')).length > 20);
+  assert.deepEqual(hashTree(lake), want);
 
   // Every CSV row is in the lake: guests included, the catalog once (by category), nothing dropped.
   const ms = manifests(lake);
@@ -184,4 +186,44 @@ test('malformed CSV rows are reported with file:line:col and nothing is written'
   assert.match(r.stderr, /orders\.csv:7:\d+: expected \d+ fields, got 5/);
   assert.match(r.stderr, /2 malformed CSV row\(s\) in .*; nothing was exported/);
   assert.deepEqual(manifests(lake), []);
+});
+
+test('the original\'s other options: --lookups-from, unknown CSVs, today, --source-prefix', () => {
+  const d = tempDir();
+  const src = join(d, 'run');
+  generate(src, '2023-11-14', 2);
+  writeFileSync(join(src, 'notes.csv'), 'a,b\n1,2\n');
+  const base = runJson(['export-raw', '--source', src, '--target', join(d, 'base'), '--start-date', '2023-11-13',
+    '--days', '4', '--batch-id', 'b']);
+  assert.equal(base.code, 0, base.stderr);
+  assert.match(base.stderr, /'notes\.csv' is not one of the ecom tables; skipped/);
+  assert.match(base.stderr, /no rows on 2 of the 4 selected date\(s\) \(the first: 2023-11-13\); nothing is written for them/);
+  assert.equal(base.json.empty_partitions, 0);
+
+  // --lookups-from: the dimensions come from another directory, with the same result
+  const lookups = join(d, 'lookups');
+  mkdirSync(lookups);
+  for (const t of ['customers', 'product_catalog']) renameSync(join(src, `${t}.csv`), join(lookups, `${t}.csv`));
+  const lk = runJson(['export-raw', '--source', src, '--lookups-from', lookups, '--target', join(d, 'lk'),
+    '--start-date', '2023-11-13', '--days', '4', '--batch-id', 'b']);
+  assert.equal(lk.code, 0, lk.stderr);
+  assert.deepEqual(hashTree(join(d, 'lk')), hashTree(join(d, 'base')));
+  const nolk = run(['export-raw', '--source', src, '--lookups-from', src, '--target', join(d, 'x'), '--ingest-date', '2023-11-14']);
+  assert.equal(nolk.code, 1);
+  assert.match(nolk.stderr, /customers\.csv' not found/);
+  for (const t of ['customers', 'product_catalog']) renameSync(join(lookups, `${t}.csv`), join(src, `${t}.csv`));
+
+  // no date option: today's local date (SOURCE_DATE_EPOCH 1700000000 is 2023-11-14T22:13:20Z, already
+  // the 15th at UTC+14)
+  const today = runJson(['export-raw', '--source', src, '--target', join(d, 'today'), '--table', 'orders'],
+    { env: { TZ: 'XYZ-14' } });
+  assert.equal(today.code, 0, today.stderr);
+  assert.deepEqual(manifests(join(d, 'today')).map((m) => m.dir), ['orders/ingest_dt=2023-11-15']);
+  const utc = runJson(['export-raw', '--source', src, '--target', join(d, 'utc'), '--table', 'orders'], { env: { TZ: 'UTC' } });
+  assert.deepEqual(manifests(join(d, 'utc')).map((m) => m.dir), ['orders/ingest_dt=2023-11-14']);
+  assert.equal(utc.code, 0);
+
+  const prefix = run(['export-raw', '--source', src, '--source-prefix', 'gs://b/raw']);
+  assert.equal(prefix.code, 2);
+  assert.match(prefix.stderr, /--source-prefix is not supported: source_file always holds the file's path relative to the lake root/);
 });

@@ -42,9 +42,9 @@ const keysUsed = (prefix) => Object.keys(s3.stats.accessKeys).filter((k) => k.st
 
 test('instance metadata (IMDSv2): short-lived keys are refreshed ahead of expiry during a long run', async () => {
   const src = tempDir();
-  const parts = makeLake(src, { tables: ['orders', 'returns'], days: 3, nfiles: 2, size: 5000 });
-  meta.lifetime = 2;
-  s3.delayMs = 150;
+  const parts = makeLake(src, { tables: ['orders', 'returns'], days: 3, nfiles: 4, size: 5000 });
+  meta.lifetime = 3;
+  s3.delayMs = 280;
   s3.resetStats();
   const m0 = { ...meta.stats, issued: meta.stats.issued.length };
   const r = await up(lakeArgs(src, 'imds'), bare({ AWS_EC2_METADATA_DISABLED: '', AWS_EC2_METADATA_SERVICE_ENDPOINT: meta.endpoint }));
@@ -62,6 +62,25 @@ test('instance metadata (IMDSv2): short-lived keys are refreshed ahead of expiry
   assert.equal(meta.stats.unauthorized - m0.unauthorized, 0, 'never fell back to IMDSv1');
   assert.equal(meta.stats.roleGets - m0.roleGets, 1, 'the role name is asked once');
   assert.match(r.stderr, /from EC2 instance metadata at http:\/\/127\.0\.0\.1:\d+ \(role 'ecl-test-role'\)/);
+});
+
+test('keys refused before their Expiration (ExpiredToken): fresh keys are fetched and the request retried', async () => {
+  const src = tempDir();
+  const parts = makeLake(src, { tables: ['orders'], days: 3, nfiles: 2, size: 3000 });
+  meta.lifetime = 3600;
+  meta.acceptFor = 1;
+  s3.delayMs = 100;
+  s3.resetStats();
+  const n0 = meta.stats.issued.length;
+  const r = await up(lakeArgs(src, 'revoked'), bare({ AWS_EC2_METADATA_DISABLED: '', AWS_EC2_METADATA_SERVICE_ENDPOINT: meta.endpoint }));
+  s3.delayMs = 0;
+  meta.acceptFor = 0;
+  meta.lifetime = 60;
+  assert.equal(r.code, 0, r.stderr);
+  assertStored(parts, 'revoked');
+  assert.ok(s3.stats.expired >= 1, 'the store refused expired keys');
+  assert.ok(meta.stats.issued.length - n0 >= 2, 'and new keys were fetched');
+  assert.match(r.stderr, /refused the session token; retrying with fresh credentials/);
 });
 
 test('container endpoint: full URI with the authorization token file; a wrong token says which variable', async () => {

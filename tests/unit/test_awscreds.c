@@ -192,6 +192,9 @@ static void chain_env_and_profiles(void **state)
     assert_string_equal(k.access_key, "AKENV");
     assert_string_equal(k.session_token, "tenv");
     assert_non_null(strstr(ecl_awscreds_source(c), "environment"));
+    bool changed = true;
+    assert_int_equal(ecl_awscreds_refresh(c, "AKENV", &changed, &e), 0);
+    assert_false(changed); /* static keys: nothing new to retry with */
     ecl_awscreds_free(c);
 
     char cred[700], conf[700];
@@ -285,6 +288,12 @@ static void chain_credential_process(void **state)
         assert_string_equal(k.session_token, "tp");
     }
     assert_int_equal(ecl_awscreds_fetches(c), 1); /* an hour left: no refresh yet */
+    bool changed = false;
+    assert_int_equal(ecl_awscreds_refresh(c, "ASIAOTHER", &changed, &e), 0);
+    assert_true(changed); /* refused keys are not the current ones: retry with those */
+    assert_int_equal(ecl_awscreds_fetches(c), 1);
+    assert_int_equal(ecl_awscreds_refresh(c, "ASIAPROC", &changed, &e), 0);
+    assert_int_equal(ecl_awscreds_fetches(c), 2); /* the refused keys are fetched anew */
     assert_non_null(strstr(ecl_awscreds_source(c), "credential_process of profile 'p'"));
     ecl_awscreds_free(c);
     assert_int_equal(ecl_awscreds_new(&c, "bad", &e), ECL_EAUTH);

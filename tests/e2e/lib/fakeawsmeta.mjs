@@ -7,11 +7,14 @@
 //     GET /latest/meta-data/iam/security-credentials/<role>  -> {Code, AccessKeyId, SecretAccessKey, Token, Expiration}
 //   Container credentials (ECS / EKS Pod Identity):
 //     GET /container/creds with Authorization: <containerToken>  -> {AccessKeyId, SecretAccessKey, Token, Expiration}
+// `acceptFor` (seconds, default: the lifetime) makes the store refuse keys before their advertised
+// Expiration, as when credentials are revoked or the clocks disagree.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-role', containerToken = 'container-secret-token' } = {}) {
   const imdsTokens = new Set();
+  let acceptFor = 0;
   const stats = { tokenPuts: 0, roleGets: 0, credGets: 0, containerGets: 0, unauthorized: 0, issued: [] };
 
   function issue() {
@@ -19,7 +22,7 @@ export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-rol
     const secret = randomBytes(20).toString('base64');
     const token = 'FQoG' + randomBytes(48).toString('base64');
     const expiresAt = Date.now() + lifetime * 1000;
-    s3.addKey(accessKey, secret, { token, expiresAt });
+    s3.addKey(accessKey, secret, { token, expiresAt: acceptFor ? Date.now() + acceptFor * 1000 : expiresAt });
     stats.issued.push(accessKey);
     return { AccessKeyId: accessKey, SecretAccessKey: secret, Token: token, Expiration: new Date(expiresAt).toISOString() };
   }
@@ -60,6 +63,7 @@ export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-rol
   return {
     endpoint, stats, containerUri: `${endpoint}/container/creds`,
     set lifetime(s) { lifetime = s; },
+    set acceptFor(s) { acceptFor = s; },
     async close() { server.closeAllConnections?.(); await new Promise((r) => server.close(r)); },
   };
 }
