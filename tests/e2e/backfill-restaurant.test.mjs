@@ -4,10 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ecl, tempDir, duck } from './lib/run.mjs';
-import { run, runJson, hashTree, manifests, verify } from './lib/rawzone.mjs';
+import { run, runJson, hashTree, manifests, verify, EPOCH_ENV } from './lib/rawzone.mjs';
 import { sqlStr } from './lib/parquet.mjs';
+import { startS3 } from './lib/s3server.mjs';
+import { eclAsync, s3env } from './lib/upload.mjs';
 
 const RANGE = ['--start-date', '2026-02-01', '--end-date', '2026-02-06'];
 
@@ -150,4 +153,31 @@ test('validation: unknown dataset, tables, messiness and config values', () => {
   const ms = manifests(dest);
   assert.deepEqual(ms.map((m) => m.dir), ['orders/ingest_dt=2026-02-01']);
   assert.equal(p.json.chunks[0].tables.orders.rows, ms[0].manifest.total_rows);
+});
+
+test('--dest s3:// stores the same partitions as a local run', async () => {
+  const s3 = await startS3({ buckets: ['lake'] });
+  try {
+    const d = tempDir();
+    const env = { ...s3env(s3.endpoint), ...EPOCH_ENV };
+    const common = ['--no-progress', 'backfill', '--dataset', 'restaurant', '--config', config(d, 4), '--batch-id', 'b3',
+      '--start-date', '2026-02-01', '--end-date', '2026-02-02'];
+    const local = join(d, 'lake');
+    let r = await eclAsync([...common, '--dest', local], { env });
+    assert.equal(r.code, 0, r.stderr);
+    r = await eclAsync([...common, '--dest', 's3://lake/raw', '--state', join(d, 'state.sqlite'), '--staging-dir', join(d, 'staging')], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const tree = hashTree(local, { parquetOnly: true });
+    assert.equal(Object.keys(tree).length, 2 * 2 + 4);
+    for (const [rel, sha] of Object.entries(tree)) {
+      const o = s3.object('lake', `raw/${rel}`);
+      assert.ok(o, `${rel} uploaded`);
+      assert.equal(createHash('sha256').update(o.data).digest('hex'), sha, rel);
+      assert.ok(s3.object('lake', `raw/${rel.replace(/[^/]+$/, '_SUCCESS')}`));
+    }
+    const v = await eclAsync(['verify', '--dest', 's3://lake/raw', '--json'], { env });
+    assert.equal(v.code, 0, v.stderr);
+  } finally {
+    await s3.close();
+  }
 });
