@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Restaurant benchmark: generates 90 days x 7 windows x 50 units with `ecomlake continuous`, ingests
 # them into SQLite and into a throwaway PostgreSQL server, and reports files/s and rows/s for the
-# first ingest and the re-ingest of unchanged files (which must be at least 20x faster).
+# first ingest and the re-ingest of unchanged files (which must be at least 20x faster), with the CPU
+# seconds (user + sys) of the ingest process beside the wall clock: on a shared machine the CPU
+# figures are the steadier comparison. The re-ingest is idempotent, so it runs three times and the
+# fastest run counts (the first ingest runs once).
 #   bench/restaurant.sh [DAYS] [UNITS]     (defaults 90 and 50)
 # Needs build/ecomlake; the PostgreSQL part needs Debian's postgresql (skipped with a message).
 set -euo pipefail
@@ -34,29 +37,45 @@ t1=$(now)
 FILES=$(find "$WORK/lake/csv_sales" -name '*.csv' | wc -l)
 echo "  $FILES sales files in $(fmt "$(echo "$t1 - $t0" | bc)" 1)s"
 
+# timed RESULT_VAR cmd...: runs cmd, sets $RESULT_VAR to "wall cpu" (seconds) and leaves stdout in $OUT
+timed() {
+    local var=$1 t0 t1 cpu
+    shift
+    t0=$(now)
+    OUT=$(/usr/bin/time -f '%U %S' -o "$WORK/time" "$@")
+    t1=$(now)
+    cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$WORK/time")
+    printf -v "$var" '%s %s' "$(echo "$t1 - $t0" | bc)" "$cpu"
+}
+
 ingest() { # name url
-    local name=$1 url=$2 out t_a t_b t_c t_d first second third rows
-    t_a=$(now)
-    out=$("$BIN" -q --no-progress ingest --source "$WORK/lake" --warehouse "$url" --json)
-    t_b=$(now)
-    rows=$(echo "$out" | sed -E 's/.*"rows_loaded":([0-9]+).*/\1/')
-    local files
-    files=$(echo "$out" | sed -E 's/.*"files_seen":([0-9]+).*/\1/')
-    "$BIN" -q --no-progress ingest --source "$WORK/lake" --warehouse "$url" --json >/dev/null
-    t_c=$(now)
-    "$BIN" -q --no-progress ingest --source "$WORK/lake" --warehouse "$url" --json --rehash >/dev/null
-    t_d=$(now)
-    first=$(echo "$t_b - $t_a" | bc)
-    second=$(echo "$t_c - $t_b" | bc)
-    third=$(echo "$t_d - $t_c" | bc)
+    local name=$1 url=$2 first second third rows files best w c i
+    local args=(-q --no-progress ingest --source "$WORK/lake" --warehouse "$url" --json)
+    timed first "$BIN" "${args[@]}"
+    rows=$(echo "$OUT" | sed -E 's/.*"rows_loaded":([0-9]+).*/\1/')
+    files=$(echo "$OUT" | sed -E 's/.*"files_seen":([0-9]+).*/\1/')
+    best=
+    for i in 1 2 3; do
+        timed second "$BIN" "${args[@]}"
+        if [ "$(echo "$OUT" | sed -E 's/.*"files_skipped":([0-9]+).*/\1/')" != "$files" ]; then
+            echo "FAIL: $name re-ingest did not skip every file: $OUT" >&2
+            return 1
+        fi
+        if [ -z "$best" ] || awk -v a="${second% *}" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then
+            best=$second
+        fi
+    done
+    second=$best
+    timed third "$BIN" "${args[@]}" --rehash
+    local fw=${first% *} fc=${first#* } sw=${second% *} sc=${second#* } tw=${third% *} tc=${third#* }
     local ratio
-    ratio=$(fmt "$first" "$second")
-    printf '%-10s first ingest: %s files, %s rows in %.2fs = %s files/s, %s rows/s\n' "$name" "$files" "$rows" \
-        "$first" "$(fmt "$files" "$first")" "$(fmt "$rows" "$first")"
-    printf '%-10s re-ingest (unchanged, stat check): %.2fs = %s files/s; %sx faster than the first ingest\n' \
-        "$name" "$second" "$(fmt "$files" "$second")" "$ratio"
-    printf '%-10s re-ingest --rehash (every file hashed): %.2fs = %s files/s; %sx faster\n' "$name" "$third" \
-        "$(fmt "$files" "$third")" "$(fmt "$first" "$third")"
+    ratio=$(fmt "$fw" "$sw")
+    printf '%-10s first ingest: %s files, %s rows in %.2fs (%.2f CPU s) = %s files/s, %s rows/s\n' "$name" \
+        "$files" "$rows" "$fw" "$fc" "$(fmt "$files" "$fw")" "$(fmt "$rows" "$fw")"
+    printf '%-10s re-ingest (unchanged, stat check, best of 3): %.2fs (%.2f CPU s) = %s files/s; %sx faster (CPU: %sx)\n' \
+        "$name" "$sw" "$sc" "$(fmt "$files" "$sw")" "$ratio" "$(fmt "$fc" "$sc")"
+    printf '%-10s re-ingest --rehash (every file hashed): %.2fs (%.2f CPU s) = %s files/s; %sx faster\n' "$name" \
+        "$tw" "$tc" "$(fmt "$files" "$tw")" "$(fmt "$fw" "$tw")"
     if awk -v r="$ratio" 'BEGIN { exit !(r < 20) }'; then
         echo "FAIL: $name re-ingest is less than 20x faster than the first ingest" >&2
         return 1

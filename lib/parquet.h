@@ -61,6 +61,11 @@ int ecl_pq_writer_open(ecl_pq_writer **w, ecl_out *out, const ecl_schema *schema
 int ecl_pq_writer_write(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e);
 /* Ends the current row group now (no-op when empty). */
 int ecl_pq_writer_flush(ecl_pq_writer *w, ecl_err *e);
+/* ecl_pq_writer_write then ecl_pq_writer_flush, with the same bytes as a result; when nothing is
+ * buffered and the rows fit one row group they are encoded straight from b, without a copy. */
+int ecl_pq_writer_write_group(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e);
+/* The size of b's rows in the writer's row group accounting (plain-encoded bytes). */
+uint64_t ecl_pq_writer_plain_bytes(const ecl_pq_writer *w, const ecl_batch *b);
 /* Bytes already handed to the output plus the buffered row group's estimated encoded size. */
 uint64_t ecl_pq_writer_bytes(const ecl_pq_writer *w);
 uint64_t ecl_pq_writer_rows(const ecl_pq_writer *w);

@@ -1329,13 +1329,35 @@ static int check_batch(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e)
     return 0;
 }
 
-int ecl_pq_writer_write(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e)
+/* The checks every write starts with. */
+static int write_ready(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e)
 {
     if (w->failed)
         return ecl_err_set(e, (ecl_code)w->failed, "parquet writer failed earlier");
     if (w->finished)
         return ecl_err_set(e, ECL_EINVAL, "parquet writer already finished");
-    int rc = check_batch(w, b, e);
+    return check_batch(w, b, e);
+}
+
+/* Views of rows [i, i + n) of the batch's columns, in place. */
+static void batch_views(const ecl_pq_writer *w, const ecl_batch *b, size_t i, size_t n, pq_view *views)
+{
+    for (size_t k = 0; k < w->ncols; k++) {
+        const ecl_column *c = &b->cols[k];
+        size_t sw = ecl_type_width(c->type);
+        views[k] = (pq_view){
+            .vals = c->values ? (const uint8_t *)c->values + i * sw : NULL,
+            .nulls = c->nulls && c->nnull ? c->nulls + i : NULL,
+            .offs = c->offsets ? c->offsets + i : NULL,
+            .bytes = c->bytes.data,
+            .n = n,
+        };
+    }
+}
+
+int ecl_pq_writer_write(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e)
+{
+    int rc = write_ready(w, b, e);
     if (rc)
         return rc;
     size_t n = b->nrows;
@@ -1364,17 +1386,7 @@ int ecl_pq_writer_write(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e)
             pq_view *views = calloc(w->ncols, sizeof *views);
             if (!views)
                 return wfail(w, ecl_err_set(e, ECL_ENOMEM, "out of memory"));
-            for (size_t k = 0; k < w->ncols; k++) {
-                const ecl_column *c = &b->cols[k];
-                size_t sw = ecl_type_width(c->type);
-                views[k] = (pq_view){
-                    .vals = c->values ? (const uint8_t *)c->values + i * sw : NULL,
-                    .nulls = c->nulls && c->nnull ? c->nulls + i : NULL,
-                    .offs = c->offsets ? c->offsets + i : NULL,
-                    .bytes = c->bytes.data,
-                    .n = end - i,
-                };
-            }
+            batch_views(w, b, i, end - i, views);
             rc = write_row_group(w, views, end - i, e);
             free(views);
             if (rc)
@@ -1396,6 +1408,31 @@ int ecl_pq_writer_flush(ecl_pq_writer *w, ecl_err *e)
     if (w->failed)
         return ecl_err_set(e, (ecl_code)w->failed, "parquet writer failed earlier");
     return flush_acc(w, e);
+}
+
+uint64_t ecl_pq_writer_plain_bytes(const ecl_pq_writer *w, const ecl_batch *b)
+{
+    return rows_bytes(w, b, 0, b->nrows);
+}
+
+int ecl_pq_writer_write_group(ecl_pq_writer *w, const ecl_batch *b, ecl_err *e)
+{
+    int rc = write_ready(w, b, e);
+    if (rc)
+        return rc;
+    if (w->acc_rows || b->nrows == 0 || rows_bytes(w, b, 0, b->nrows) >= w->o.row_group_bytes) {
+        rc = ecl_pq_writer_write(w, b, e);
+        return rc ? rc : ecl_pq_writer_flush(w, e);
+    }
+    /* What write + flush would encode from the accumulator: the same rows, the same null map
+     * (present when any row is null), viewed in place. */
+    pq_view *views = calloc(w->ncols, sizeof *views);
+    if (!views)
+        return wfail(w, ecl_err_set(e, ECL_ENOMEM, "out of memory"));
+    batch_views(w, b, 0, b->nrows, views);
+    rc = write_row_group(w, views, b->nrows, e);
+    free(views);
+    return rc;
 }
 
 uint64_t ecl_pq_writer_bytes(const ecl_pq_writer *w)

@@ -520,8 +520,8 @@ static int write_text_file(const char *path, const void *data, size_t n, fd_list
 
 /* Writes the data files of one partition into dir; fills the manifest's file list. */
 static int write_parts(ecl_publisher *p, const pub_table *pt, const ecl_batch *rows,
-                       const uint32_t *dup_seq, const char *dir,
-                       const char *dir_key, ecl_manifest *m, fd_list *pending, ecl_err *e)
+                       const uint32_t *dup_seq, const char *dir, const char *dir_key,
+                       ecl_manifest *m, fd_list *pending, ecl_err *e)
 {
     size_t n = rows->nrows, nmodel = pt->t->schema.nfields, ncols = pt->full.nfields;
     ecl_column lin[3];
@@ -566,6 +566,34 @@ static int write_parts(ecl_publisher *p, const pub_table *pt, const ecl_batch *r
         ecl_pq_writer *w = NULL;
         rc = ecl_pq_writer_open(&w, &out, &pt->full, &po, e);
         uint64_t file_rows = 0;
+        /* A partition that cannot reach target_bytes even at its plain size (the usual daily
+         * partition) is one file and one row group: encode it in one step, without the slices'
+         * copies. The slice loop below would produce the same bytes. */
+        if (!rc && a == 0 && n) {
+            size_t klen = strlen(key);
+            if (ecl_col_reserve(&src, n) || ecl_buf_grow(&src.bytes, klen * n)) {
+                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
+            } else {
+                src.len = 0;
+                src.offsets[0] = 0;
+                ecl_buf_clear(&src.bytes);
+                for (size_t i = 0; !rc && i < n; i++)
+                    rc = ecl_col_push_str(&src, key, klen);
+                if (rc)
+                    rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
+            }
+            for (size_t c = 0; !rc && c < nmodel; c++)
+                view[c] = col_view(&rows->cols[c], 0, n);
+            for (int k = 0; !rc && k < 3; k++)
+                view[nmodel + k] = col_view(&lin[k], 0, n);
+            view[nmodel + 3] = src;
+            ecl_batch bt = {.schema = &pt->full, .cols = view, .nrows = n};
+            if (!rc && ecl_pq_writer_bytes(w) + ecl_pq_writer_plain_bytes(w, &bt) < p->o.target_bytes) {
+                rc = ecl_pq_writer_write_group(w, &bt, e);
+                file_rows = n;
+                a = n;
+            }
+        }
         while (!rc && a < n) {
             size_t b = a + p->o.slice_rows < n ? a + p->o.slice_rows : n;
             for (size_t c = 0; c < nmodel; c++)
@@ -708,6 +736,24 @@ static int swap_in(const char *staging, const char *final, const char *table_dir
 
 void ecl_pub_result_release(ecl_pub_result *r) { ecl_buf_release(&r->manifest_json); }
 
+/* Creates an empty staging directory: one mkdir in the common case (table directory there, no
+ * leftover), instead of a mkdir per path component. */
+static int make_staging(const char *staging, const char *table_dir, ecl_err *e)
+{
+    if (mkdir(staging, 0755) == 0)
+        return 0;
+    int rc = 0;
+    if (errno == ENOENT)
+        rc = ecl_mkdirs(table_dir, e);
+    else if (errno == EEXIST)
+        rc = rm_tree(staging, e);
+    else
+        return ecl_err_errno(e, errno, "cannot create directory '%s'", staging);
+    if (!rc && mkdir(staging, 0755) != 0)
+        rc = ecl_err_errno(e, errno, "cannot create directory '%s'", staging);
+    return rc;
+}
+
 struct ecl_pub_staged {
     ecl_pub_result res; /* rows, bytes, files and the manifest; the hash is set at commit */
     fd_list pending;    /* files written but not yet synced */
@@ -759,9 +805,7 @@ int ecl_publish_stage(ecl_publisher *p, size_t idx, const char *value, const ecl
     snprintf(s->final, sizeof s->final, "%s/%s", s->table_dir, res->partition);
     snprintf(s->staging, sizeof s->staging, "%s/.%s.tmp-%ld-%u", s->table_dir, res->partition,
              (long)getpid(), __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-    int rc = rm_tree(s->staging, e);
-    if (!rc)
-        rc = ecl_mkdirs(s->staging, e);
+    int rc = make_staging(s->staging, s->table_dir, e);
     ecl_manifest m;
     ecl_manifest_init(&m);
     if (!rc)

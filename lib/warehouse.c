@@ -39,8 +39,10 @@ static const struct {
  * lookup touches one 8-byte slot and, on a tag match, one record. */
 typedef struct ledger_rec {
     uint64_t hash;
-    size_t path_off, path_len;
-    ecl_wh_entry entry;
+    uint64_t size;
+    uint32_t off;      /* into paths: path, NUL, stat key, NUL, sha256, NUL, status, NUL */
+    uint16_t path_len; /* longer paths are not cached (looked up in the database instead) */
+    uint8_t key_len, sha_len;
 } ledger_rec;
 
 typedef struct ledger_slot {
@@ -96,7 +98,7 @@ int ecl_wh_open(ecl_wh **out, const char *url, ecl_err *e)
         /* Silver/gold builds sort and join a few hundred thousand rows: keep temporary b-trees in
          * memory and give the page cache 64 MiB instead of spilling to temp files. */
         if (!rc && !w->pg)
-            rc = ecl_db_exec(w->db, "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;", e);
+            rc = ecl_db_exec(w->db, "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;", e);
         if (!rc)
             rc = ecl_db_exec(w->db, ddl, e);
         if (w->pg)
@@ -208,18 +210,26 @@ static const ledger_rec *ledger_find(const ecl_wh *w, const char *path, size_t l
         if (!sl->rec)
             return NULL;
         const ledger_rec *r = &w->recs[sl->rec - 1];
-        if (sl->tag == tag && r->path_len == len && memcmp(w->paths.data + r->path_off, path, len) == 0)
+        if (sl->tag == tag && r->path_len == len && memcmp(w->paths.data + r->off, path, len) == 0)
             return r;
     }
 }
 
+/* Indexes record recno, replacing an older record of the same path (records are appended in order,
+ * so the newest wins). */
 static void index_put(ecl_wh *w, size_t recno)
 {
-    uint64_t h = w->recs[recno].hash;
-    size_t i = h & (w->nslots - 1);
-    while (w->slots[i].rec)
-        i = (i + 1) & (w->nslots - 1);
-    w->slots[i] = (ledger_slot){(uint32_t)(h >> 32), (uint32_t)(recno + 1)};
+    const ledger_rec *nr = &w->recs[recno];
+    uint32_t tag = (uint32_t)(nr->hash >> 32);
+    for (size_t i = nr->hash & (w->nslots - 1);; i = (i + 1) & (w->nslots - 1)) {
+        ledger_slot *sl = &w->slots[i];
+        const ledger_rec *r = sl->rec ? &w->recs[sl->rec - 1] : NULL;
+        if (!r || (sl->tag == tag && r->path_len == nr->path_len &&
+                   memcmp(w->paths.data + r->off, w->paths.data + nr->off, nr->path_len) == 0)) {
+            *sl = (ledger_slot){tag, (uint32_t)(recno + 1)};
+            return;
+        }
+    }
 }
 
 /* (Re)builds the index for nrecs + room records. */
@@ -239,37 +249,59 @@ static int index_build(ecl_wh *w, size_t room)
     return 0;
 }
 
-/* Appends a record (not yet indexed). */
-static ecl_wh_entry *rec_append(ecl_wh *w, const char *path, size_t len, uint64_t h)
+/* Appends a record (not yet indexed): 24 bytes plus its strings in the arena, so loading a large
+ * ledger touches little memory. */
+static int rec_append(ecl_wh *w, const char *path, size_t len, uint64_t h, const char *sha, uint64_t size,
+                      const char *status, const char *stat_key)
 {
-    if (w->nrecs >= UINT32_MAX - 1 ||
+    size_t kl = stat_key ? strnlen(stat_key, ECL_WH_STAT_KEY_MAX - 1) : 0;
+    size_t hl = sha ? strnlen(sha, 64) : 0;
+    size_t sl = status ? strnlen(status, 15) : 0;
+    if (w->nrecs >= UINT32_MAX - 1 || w->paths.len > UINT32_MAX - 4096 || len > UINT16_MAX ||
         ecl_array_grow((void **)&w->recs, &w->caprecs, w->nrecs, sizeof *w->recs))
-        return NULL;
+        return ECL_ENOMEM;
     ledger_rec *r = &w->recs[w->nrecs];
-    r->hash = h;
-    r->path_off = w->paths.len;
-    r->path_len = len;
-    if (ecl_buf_append(&w->paths, path, len))
-        return NULL;
+    *r = (ledger_rec){h, size, (uint32_t)w->paths.len, (uint16_t)len, (uint8_t)kl, (uint8_t)hl};
+    if (ecl_buf_grow(&w->paths, len + kl + hl + sl + 4))
+        return ECL_ENOMEM;
+    uint8_t *p = w->paths.data + w->paths.len;
+    memcpy(p, path, len);
+    p[len] = 0;
+    p += len + 1;
+    memcpy(p, stat_key ? stat_key : "", kl);
+    p[kl] = 0;
+    p += kl + 1;
+    memcpy(p, sha ? sha : "", hl);
+    p[hl] = 0;
+    p += hl + 1;
+    memcpy(p, status ? status : "", sl);
+    p[sl] = 0;
+    ecl_buf_setlen(&w->paths, w->paths.len + len + kl + hl + sl + 4);
     w->nrecs++;
-    return &r->entry;
+    return 0;
 }
 
+static void rec_entry(const ecl_wh *w, const ledger_rec *r, ecl_wh_entry *en)
+{
+    const char *p = (const char *)w->paths.data + r->off + r->path_len + 1;
+    memcpy(en->stat_key, p, (size_t)r->key_len + 1);
+    p += r->key_len + 1;
+    memcpy(en->sha256, p, (size_t)r->sha_len + 1);
+    p += r->sha_len + 1;
+    snprintf(en->status, sizeof en->status, "%s", p);
+    en->size = r->size;
+}
+
+/* A changed record is appended anew and replaces the old one in the index (the arena only grows: a
+ * run rewrites each path at most once). */
 static int ledger_insert(ecl_wh *w, const char *path, const ecl_wh_entry *en)
 {
     size_t len = strlen(path);
     uint64_t h = hash_path(path, len);
-    const ledger_rec *r = ledger_find(w, path, len, h);
-    if (r) {
-        ((ledger_rec *)r)->entry = *en;
-        return 0;
-    }
     if ((w->nrecs + 1) * 2 > w->nslots && index_build(w, w->nrecs + 1))
         return ECL_ENOMEM;
-    ecl_wh_entry *dst = rec_append(w, path, len, h);
-    if (!dst)
+    if (rec_append(w, path, len, h, en->sha256, en->size, en->status, en->stat_key))
         return ECL_ENOMEM;
-    *dst = *en;
     index_put(w, w->nrecs - 1);
     return 0;
 }
@@ -303,12 +335,13 @@ int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e)
     while ((rc = ecl_stmt_next(st, &row, e)) == 0 && row) {
         const char *path = ecl_stmt_text(st, 0);
         size_t len = path ? strlen(path) : 0;
-        ecl_wh_entry *en = rec_append(w, path ? path : "", len, hash_path(path ? path : "", len));
-        if (!en) {
+        if (len > UINT16_MAX)
+            continue; /* not cached: such a file is always read and checked against the database */
+        if (rec_append(w, path ? path : "", len, hash_path(path ? path : "", len), ecl_stmt_text(st, 1),
+                       (uint64_t)ecl_stmt_int(st, 2), ecl_stmt_text(st, 3), ecl_stmt_text(st, 4))) {
             rc = ecl_err_set(e, ECL_ENOMEM, "out of memory loading the ingest ledger");
             break;
         }
-        entry_from(en, ecl_stmt_text(st, 1), ecl_stmt_int(st, 2), ecl_stmt_text(st, 3), ecl_stmt_text(st, 4));
     }
     ecl_stmt_free(st);
     if (!rc && index_build(w, 0))
@@ -316,15 +349,26 @@ int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e)
     return rc;
 }
 
-const ecl_wh_entry *ecl_wh_ledger_find(const ecl_wh *w, const char *source_file, size_t len)
+bool ecl_wh_ledger_find(const ecl_wh *w, const char *source_file, size_t len, ecl_wh_entry *out)
 {
     const ledger_rec *r = ledger_find(w, source_file, len, hash_path(source_file, len));
-    return r ? &r->entry : NULL;
+    if (r && out)
+        rec_entry(w, r, out);
+    return r != NULL;
 }
 
-const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file)
+bool ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file, ecl_wh_entry *out)
 {
-    return ecl_wh_ledger_find(w, source_file, strlen(source_file));
+    return ecl_wh_ledger_find(w, source_file, strlen(source_file), out);
+}
+
+bool ecl_wh_ledger_stat_same(const ecl_wh *w, const char *source_file, size_t len, const char *stat_key)
+{
+    const ledger_rec *r = ledger_find(w, source_file, len, hash_path(source_file, len));
+    if (!r || !r->key_len)
+        return false;
+    const char *k = (const char *)w->paths.data + r->off + r->path_len + 1;
+    return strcmp(k, stat_key) == 0;
 }
 
 int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e)
@@ -378,7 +422,7 @@ int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, ui
             rc = ecl_stmt_run(w->ledger_put, e);
         ecl_stmt_reset(w->ledger_put);
     }
-    if (!rc) {
+    if (!rc && strlen(source_file) <= UINT16_MAX) {
         ecl_wh_entry en;
         entry_from(&en, sha256, (int64_t)size, status, stat_key);
         if (ledger_insert(w, source_file, &en))

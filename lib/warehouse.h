@@ -50,19 +50,23 @@ int ecl_wh_lock(ecl_wh *w, ecl_err *e);
 void ecl_wh_unlock(ecl_wh *w);
 
 /* The ledger. */
+enum { ECL_WH_STAT_KEY_MAX = 96 };
 typedef struct ecl_wh_entry {
     char sha256[65];
     uint64_t size;
-    char stat_key[96]; /* "" when unknown */
+    char stat_key[ECL_WH_STAT_KEY_MAX]; /* "" when unknown */
     char status[16];
 } ecl_wh_entry;
 
 /* Loads the whole ledger into memory (for the skip check of an unchanged file). */
 int ecl_wh_ledger_load(ecl_wh *w, ecl_err *e);
-/* From the in-memory copy; NULL when the file was never seen. */
-const ecl_wh_entry *ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file);
+/* From the in-memory copy: false when the file was never seen, else true with *out filled (out may
+ * be NULL). */
+bool ecl_wh_ledger_cached(const ecl_wh *w, const char *source_file, ecl_wh_entry *out);
 /* The same for a path of len bytes (not necessarily NUL-terminated). */
-const ecl_wh_entry *ecl_wh_ledger_find(const ecl_wh *w, const char *source_file, size_t len);
+bool ecl_wh_ledger_find(const ecl_wh *w, const char *source_file, size_t len, ecl_wh_entry *out);
+/* Does the in-memory ledger hold this stat key for the path? (The per-file check of a re-ingest.) */
+bool ecl_wh_ledger_stat_same(const ecl_wh *w, const char *source_file, size_t len, const char *stat_key);
 /* From the database (inside a transaction: sees other processes' committed loads). */
 int ecl_wh_ledger_get(ecl_wh *w, const char *source_file, ecl_wh_entry *out, bool *found, ecl_err *e);
 int ecl_wh_ledger_put(ecl_wh *w, const char *source_file, const char *sha256, uint64_t size,

@@ -479,7 +479,8 @@ typedef struct xr_run {
     xr_cfg *cfg;
     const int32_t *dates;
     size_t ndates;
-    bool *in_run; /* per date: some table has rows that day */
+    bool *in_run;           /* per date: inside the run (between its first and last day with rows) */
+    int32_t run_min, run_max; /* days of the rows read; run_min > run_max while none */
     ecl_publisher *pub;
     ecl_ledger *ledger;
     char dest_key[4096];
@@ -562,6 +563,10 @@ static int scan_table(xr_run *xr, xtab *x, ecl_batch *b, uint64_t *bad, ecl_err 
         for (size_t i = 0; !rc && i < b->nrows; i++) {
             uint64_t o = x->rows++;
             int32_t day = row_day(x, b, i);
+            if (day != INT32_MIN && day < xr->run_min)
+                xr->run_min = day;
+            if (day != INT32_MIN && day > xr->run_max)
+                xr->run_max = day;
             size_t len;
             if (x->keyed && !ecl_col_is_null(&b->cols[x->own_key], i)) {
                 const char *k = ecl_col_str(&b->cols[x->own_key], i, &len);
@@ -720,7 +725,7 @@ static int sweep(xr_run *xr, xtab *x, size_t pidx, const size_t *group, size_t n
     return rc;
 }
 
-/* Days of the run on which this table has no rows get an empty partition (a manifest with no
+/* Days inside the run on which this table has no rows get an empty partition (a manifest with no
  * files), as a backfill writes them: the lake then has every day of every table, verify finds no
  * gap, and re-exporting a day that lost its rows replaces the old ones. Dates before `upto`. */
 static int publish_empty(xr_run *xr, xtab *x, size_t pidx, size_t *next, size_t upto, ecl_err *e)
@@ -845,7 +850,7 @@ static int run(int argc, char **argv)
     ecl_model *model = NULL;
     ecl_model_opts mo = {.dataset = "ecom", .config_path = cfg.config, .seed = cfg.seed, .seed_set = cfg.seed_set,
                          .messiness = cfg.messiness};
-    xr_run xr = {.cfg = &cfg, .dates = dates, .ndates = ndates};
+    xr_run xr = {.cfg = &cfg, .dates = dates, .ndates = ndates, .run_min = INT32_MAX, .run_max = INT32_MIN};
     xtab all[NTAB];
     memset(all, 0, sizeof all);
     ecl_batch rb = {0};
@@ -952,16 +957,15 @@ static int run(int argc, char **argv)
     if (!bad) {
         size_t outside = 0, first = SIZE_MAX;
         for (size_t s = 0; s < ndates; s++) {
-            for (int k = 0; k < NTAB; k++)
-                xr.in_run[s] |= all[k].count && all[k].count[s] > 0;
+            xr.in_run[s] = dates[s] >= xr.run_min && dates[s] <= xr.run_max;
             if (!xr.in_run[s] && !outside++)
                 first = s;
         }
         if (outside) {
             char ds[11];
             ecl_date_format(dates[first], ds);
-            ecl_log(ECL_LOG_INFO, cfg.source, "no rows on %zu of the %zu selected date(s) (the first: %s); nothing "
-                    "is written for them", outside, ndates, ds);
+            ecl_log(ECL_LOG_INFO, cfg.source, "%zu of the %zu selected date(s) are outside the run (the first: %s); "
+                    "nothing is written for them", outside, ndates, ds);
         }
     }
     if (bad) {
@@ -1094,8 +1098,9 @@ const cli_cmd cmd_export_raw = {
     "  --start-date D         from D to --end-date D2, or for --days N days (default 1)\n"
     "  --ingest-date D        one date\n"
     "  (none)                 today (local date; SOURCE_DATE_EPOCH sets \"now\")\n"
-    "A selected date with no rows in any table writes nothing (an info line says so); a table\n"
-    "with no rows on a day that other tables have gets an empty partition, as a backfill does.\n"
+    "A selected date outside the run (before its first or after its last day with rows)\n"
+    "writes nothing (an info line says so); inside it, a table with no rows that day gets an\n"
+    "empty partition, as a backfill does.\n"
     "\n"
     "Options:\n"
     "  --source DIR           the run-generator output directory (required)\n"

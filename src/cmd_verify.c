@@ -22,6 +22,7 @@
 #include "../lib/hash.h"
 #include "../lib/manifest.h"
 #include "../lib/parquet.h"
+#include "../lib/csv.h"
 #include "../lib/pq_check.h"
 #include "../lib/publish.h"
 #include "../lib/sink.h"
@@ -123,9 +124,94 @@ static void note_day(vstate *v, const char *table, const char *key, int32_t day)
     t->days[t->n++] = day;
 }
 
-/* --deep: read the file back and check rows, schema and statistics. */
-static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file *f, const ecl_buf *data,
+/* The event-time range of a partition's rows, in µs (dates at midnight), gathered over its files. */
+typedef struct evrange {
+    bool any;
+    int64_t min, max;
+} evrange;
+
+static void type_text(const ecl_field *f, char out[32])
+{
+    if (f->type == ECL_T_DECIMAL)
+        snprintf(out, 32, "decimal(%d,%d)", f->precision, f->scale);
+    else
+        snprintf(out, 32, "%s", ecl_type_name(f->type));
+}
+
+/* Lineage and event time of the rows [0, n) of one row group against the manifest. */
+static int check_rows(const ecl_manifest *m, const ecl_manifest_file *f, const ecl_batch *b, size_t n, evrange *ev,
                       char *why, size_t whylen)
+{
+    const ecl_schema *s = b->schema;
+    int bcol = ecl_schema_find(s, "batch_id"), scol = ecl_schema_find(s, "source_file");
+    int icol = ecl_schema_find(s, "ingestion_ts");
+    int ecol = m->event_time_column ? ecl_schema_find(s, m->event_time_column) : -1;
+    int64_t ingest = 0;
+    bool have_ingest = m->ingestion_ts && icol >= 0 && b->cols[icol].type == ECL_T_TIMESTAMP &&
+                       ecl_parse_timestamp(m->ingestion_ts, strlen(m->ingestion_ts), &ingest) == 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        const char *bv;
+        if (bcol >= 0) {
+            bv = ecl_col_is_null(&b->cols[bcol], i) ? "" : ecl_col_str(&b->cols[bcol], i, &len);
+            if (ecl_col_is_null(&b->cols[bcol], i) || len != strlen(m->batch_id) || memcmp(bv, m->batch_id, len) != 0) {
+                snprintf(why, whylen, "row %zu has batch_id '%.*s', the manifest says '%s'", i,
+                         (int)(ecl_col_is_null(&b->cols[bcol], i) ? 0 : len), bv, m->batch_id);
+                return -1;
+            }
+        }
+        if (scol >= 0 && b->cols[scol].type == ECL_T_STRING) {
+            bv = ecl_col_is_null(&b->cols[scol], i) ? "" : ecl_col_str(&b->cols[scol], i, &len);
+            if (ecl_col_is_null(&b->cols[scol], i) || len != strlen(f->path) || memcmp(bv, f->path, len) != 0) {
+                snprintf(why, whylen, "row %zu has source_file '%.*s', but it lives in '%s'", i,
+                         (int)(ecl_col_is_null(&b->cols[scol], i) ? 0 : len), bv, f->path);
+                return -1;
+            }
+        }
+        if (have_ingest && (ecl_col_is_null(&b->cols[icol], i) || ecl_col_i64(&b->cols[icol], i) != ingest)) {
+            snprintf(why, whylen, "row %zu has another ingestion_ts than the manifest's %s", i, m->ingestion_ts);
+            return -1;
+        }
+        if (ecol >= 0 && !ecl_col_is_null(&b->cols[ecol], i) &&
+            (b->cols[ecol].type == ECL_T_TIMESTAMP || b->cols[ecol].type == ECL_T_DATE)) {
+            int64_t t = b->cols[ecol].type == ECL_T_DATE ? (int64_t)ecl_col_i32(&b->cols[ecol], i) * 86400000000LL
+                                                         : ecl_col_i64(&b->cols[ecol], i);
+            if (!ev->any || t < ev->min)
+                ev->min = t;
+            if (!ev->any || t > ev->max)
+                ev->max = t;
+            ev->any = true;
+        }
+    }
+    return 0;
+}
+
+/* After every file of a partition: the manifest's event-time range must be the data's. */
+static int check_event_range(const ecl_manifest *m, const evrange *ev, char *why, size_t whylen)
+{
+    if (!m->event_time_column)
+        return 0;
+    const char *names[2] = {"min_event_time", "max_event_time"};
+    const char *texts[2] = {m->min_event_time, m->max_event_time};
+    for (int k = 0; k < 2; k++) {
+        int64_t want = k ? ev->max : ev->min, got;
+        if (!texts[k] && !ev->any)
+            continue;
+        char have[40];
+        if (ev->any)
+            ecl_iso_utc(want, true, have);
+        if (!texts[k] || !ev->any || ecl_parse_timestamp(texts[k], strlen(texts[k]), &got) != 0 || got != want) {
+            snprintf(why, whylen, "the manifest's %s is %s, the data's is %s", names[k], texts[k] ? texts[k] : "null",
+                     ev->any ? have : "null (no values)");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --deep: read the file back and check rows, schema, lineage and statistics. */
+static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file *f, const ecl_buf *data,
+                      evrange *ev, char *why, size_t whylen)
 {
     ecl_pq_reader *r = NULL;
     ecl_err e = ECL_ERR_INIT;
@@ -144,13 +230,19 @@ static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file 
         snprintf(why, whylen, "%zu columns in the file, %zu in the manifest", s->nfields, m->nschema);
         bad = -1;
     }
-    for (size_t i = 0; !bad && m->nschema && i < s->nfields; i++)
+    for (size_t i = 0; !bad && m->nschema && i < s->nfields; i++) {
+        char type[32];
+        type_text(&s->fields[i], type);
         if (strcmp(s->fields[i].name, m->schema[i].name) != 0) {
             snprintf(why, whylen, "column %zu is '%s' in the file, '%s' in the manifest", i, s->fields[i].name,
                      m->schema[i].name);
             bad = -1;
+        } else if (m->schema[i].type && strcmp(type, m->schema[i].type) != 0) {
+            snprintf(why, whylen, "column '%s' is %s in the file, %s in the manifest", s->fields[i].name, type,
+                     m->schema[i].type);
+            bad = -1;
         }
-    int bcol = ecl_schema_find(s, "batch_id");
+    }
     bool ours = ecl_pq_written_by_us(r);
     uint64_t seen = 0;
     for (size_t rg = 0; !bad && rg < ecl_pq_reader_num_row_groups(r); rg++) {
@@ -173,15 +265,8 @@ static int deep_check(vstate *v, const ecl_manifest *m, const ecl_manifest_file 
                 bad = -1;
             }
         }
-        for (size_t i = 0; !bad && bcol >= 0 && i < n; i++) {
-            size_t len;
-            const char *bv = ecl_col_str(&b.cols[bcol], i, &len);
-            if (len != strlen(m->batch_id) || memcmp(bv, m->batch_id, len) != 0) {
-                snprintf(why, whylen, "row %zu has batch_id '%.*s', the manifest says '%s'", i, (int)len, bv,
-                         m->batch_id);
-                bad = -1;
-            }
-        }
+        if (!bad && check_rows(m, f, &b, n, ev, why, whylen))
+            bad = -1;
         ecl_batch_release(&b);
     }
     if (!bad && seen != f->rows) {
@@ -237,6 +322,7 @@ static int check_partition(vstate *v, const char *dir, const obj *objs, size_t a
     char expect_dir[1400];
     snprintf(expect_dir, sizeof expect_dir, "%s/%s", m.table, m.partition);
     bool bad = false;
+    evrange ev = {0};
     if (strcmp(expect_dir, dir) != 0) {
         add_problem(v, P_CORRUPT, dir, "the manifest describes '%s'", expect_dir);
         bad = true;
@@ -291,12 +377,19 @@ static int check_partition(vstate *v, const char *dir, const obj *objs, size_t a
             bad = true;
         } else if (v->deep) {
             char why[1024];
-            if (deep_check(v, &m, mf, &data, why, sizeof why)) {
+            if (deep_check(v, &m, mf, &data, &ev, why, sizeof why)) {
                 add_problem(v, P_CORRUPT, dir, "'%s': %s", mf->path, why);
                 bad = true;
             }
         }
         ecl_buf_release(&data);
+    }
+    if (!bad && v->deep) {
+        char why[600];
+        if (check_event_range(&m, &ev, why, sizeof why)) {
+            add_problem(v, P_CORRUPT, dir, "%s", why);
+            bad = true;
+        }
     }
     if (!bad) {
         /* Objects the manifest does not list (stale parts of an older version). */

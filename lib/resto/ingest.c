@@ -106,9 +106,8 @@ static int scan_window(const ecl_wh *w, bool rehash, scan *s, ecl_resto_ingest_s
                 continue;
             size_t nl = strlen(sales_names[k]);
             memcpy(path + len + 1, sales_names[k], nl);
-            const ecl_wh_entry *en = ecl_wh_ledger_find(w, path, len + 1 + nl);
             n++;
-            same += keys[k][0] && en && strcmp(en->stat_key, keys[k]) == 0;
+            same += keys[k][0] && ecl_wh_ledger_stat_same(w, path, len + 1 + nl, keys[k]);
         }
         if (n > 0 && same == n) {
             st->files_seen += (uint64_t)n;
@@ -522,10 +521,7 @@ typedef struct run {
 /* Unchanged stat data (or object identity) -> the ledger's hash is still the file's hash. */
 static bool ident_unchanged(const run *r, const char *rel, const char *ident)
 {
-    if (r->o->rehash || !ident[0])
-        return false;
-    const ecl_wh_entry *en = ecl_wh_ledger_cached(r->w, rel);
-    return en && strcmp(en->stat_key, ident) == 0;
+    return !r->o->rehash && ident[0] && ecl_wh_ledger_stat_same(r->w, rel, strlen(rel), ident);
 }
 
 static void src_reset(run *r, src_file *f, const char *rel)
@@ -573,9 +569,10 @@ static int load_file(run *r, src_file *f, const char *rel, const char *ident, ec
 {
     if (r->sink)
         return load_object(r, f, rel, ident, e);
+    (void)ident; /* a local file's stat key is taken again below */
     uint64_t max = r->o->max_file_size;
     src_reset(r, f, rel);
-    /* One open + fstat + read per file: the re-ingest of unchanged files is this plus a hash. */
+    /* The stat key recorded is taken from the open descriptor, so it describes the bytes read. */
     int fd = open(f->abs, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? ECL_ENOTFOUND : ecl_err_errno(e, errno, "cannot open '%s'", f->abs);
@@ -622,8 +619,8 @@ static int load_file(run *r, src_file *f, const char *rel, const char *ident, ec
 
 static bool same_as_ledger(run *r, const src_file *f)
 {
-    const ecl_wh_entry *en = ecl_wh_ledger_cached(r->w, f->rel);
-    return en && strcmp(en->sha256, f->sha) == 0;
+    ecl_wh_entry en;
+    return ecl_wh_ledger_cached(r->w, f->rel, &en) && strcmp(en.sha256, f->sha) == 0;
 }
 
 static int add_rejects(run *r, const ecl_resto_problems *pr, const char *file, ecl_err *e)
@@ -1055,7 +1052,7 @@ static int commit_batch(run *r, work_item *items, size_t n, ecl_err *e)
                 continue;
             /* Only files the ledger has seen can have rows to replace (SQLite: as re-checked under
              * the write lock above; PostgreSQL: the snapshot taken under the run's lock). */
-            bool known = r->pg ? ecl_wh_ledger_cached(r->w, f->rel) != NULL : f->known;
+            bool known = r->pg ? ecl_wh_ledger_cached(r->w, f->rel, NULL) : f->known;
             if (known)
                 rc = ecl_wh_delete_source(r->w, k == 0 ? ECL_WH_ORDERS : ECL_WH_ORDER_ITEMS, f->rel, e);
             if (!rc && known)

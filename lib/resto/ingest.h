@@ -12,7 +12,13 @@
  * NAME_error.json beside it listing every problem. The load ledger (path + SHA-256) makes re-runs
  * idempotent and cheap: a file whose stat data (size, mtime, ctime, inode) is what the ledger
  * recorded with its hash is skipped without reading (as git's index does); any other file is read
- * and hashed, and skipped if the hash matches. rehash forces the hash check for every file. */
+ * and hashed, and skipped if the hash matches. rehash forces the hash check for every file. The
+ * ledger is loaded once, before the scan, so unchanged windows cost a stat and a lookup per file.
+ *
+ * An s3:// or gs:// source is listed through the sink: an object whose size and ETag (or MD5) the
+ * ledger recorded is skipped without a download; a window directory is loaded once its _SUCCESS
+ * exists (unless no_commit_check); quarantine copies the object and its report under the quarantine
+ * key prefix of the same bucket, then deletes the original. */
 #ifndef ECL_RESTO_INGEST_H
 #define ECL_RESTO_INGEST_H
 

@@ -197,7 +197,7 @@ test('the original\'s other options: --lookups-from, unknown CSVs, today, --sour
     '--days', '4', '--batch-id', 'b']);
   assert.equal(base.code, 0, base.stderr);
   assert.match(base.stderr, /'notes\.csv' is not one of the ecom tables; skipped/);
-  assert.match(base.stderr, /no rows on 2 of the 4 selected date\(s\) \(the first: 2023-11-13\); nothing is written for them/);
+  assert.match(base.stderr, /2 of the 4 selected date\(s\) are outside the run \(the first: 2023-11-13\); nothing is written for them/);
   assert.equal(base.json.empty_partitions, 0);
 
   // --lookups-from: the dimensions come from another directory, with the same result

@@ -2,7 +2,7 @@
 // validation rule, quarantine, malformed CSV, and two concurrent ingest processes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, statSync, utimesSync, renameSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ecl, eclSpawn, tempDir } from './lib/run.mjs';
 import { startPg, pgSkipReason } from './lib/pgserver.mjs';
@@ -266,4 +266,28 @@ test('two concurrent ingest processes load every file exactly once', async () =>
     assert.equal(scalar(wh, 'select count(*) from units'), 12);
     assert.equal(scalar(wh, 'select count(*) from ingest_ledger'), want.files + 4);
   }
+});
+
+test('the scan finds windowless unit directories and walks a window_HHHH directory that holds no window files', () => {
+  const dir = tempDir();
+  const lake = join(dir, 'lake');
+  gen(lake, '2026-02-01', '12', 2);
+  gen(lake, '2026-02-01', '14', 2);
+  const base = join(lake, 'csv_sales/2026/02/01');
+  // the original generators' layout: the files directly in the unit directory
+  for (const f of ['pedido.csv', 'item_pedido.csv']) renameSync(join(base, 'unit_001/window_1214', f), join(base, 'unit_001', f));
+  rmSync(join(base, 'unit_001/window_1214'), { recursive: true });
+  // a window_HHHH directory whose files sit one level deeper
+  mkdirSync(join(base, 'unit_002/window_1416/nested'));
+  for (const f of ['pedido.csv', 'item_pedido.csv']) renameSync(join(base, 'unit_002/window_1416', f), join(base, 'unit_002/window_1416/nested', f));
+  const [wh] = backends(dir);
+  const want = countLake(lake);
+  const r = ingest(lake, wh, ['--no-reference-check']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.files_seen, want.files + 4);
+  assert.equal(scalar(wh, "select count(*) from ingest_ledger where source_file = 'csv_sales/2026/02/01/unit_001/pedido.csv'"), 1);
+  assert.equal(scalar(wh, "select count(*) from ingest_ledger where source_file = 'csv_sales/2026/02/01/unit_002/window_1416/nested/item_pedido.csv'"), 1);
+  const again = ingest(lake, wh, ['--no-reference-check']);
+  assert.equal(again.json.files_skipped, want.files + 4);
+  assert.equal(again.json.bytes_read, 0);
 });

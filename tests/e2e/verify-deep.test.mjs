@@ -3,7 +3,7 @@
 // manifest passes a plain verify and fails --deep with exit 4, naming file, column and statistic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -70,5 +70,44 @@ test('verify --deep: statistics that lie are found, by file, column and statisti
     const out = deep.stdout + deep.stderr;
     assert.ok(out.includes(PART), out);
     assert.match(out, re);
+  }
+});
+
+// The manifest's own claims about the data: column types, the event-time range, and each row's
+// lineage (source_file is the file's own path).
+test('verify --deep: manifest claims about types, event times and lineage are checked', () => {
+  const dir = tempDir();
+  const lake = join(dir, 'lake');
+  const b = run(['backfill', '--start-date', '2020-01-01', '--end-date', '2020-01-01', '--dest', lake, '--tables', 'orders']);
+  assert.equal(b.code, 0, b.stderr);
+  const mdir = 'orders/ingest_dt=2020-01-01';
+  const edit = (fn) => {
+    const copy = join(dir, `lake-${Math.random().toString(36).slice(2)}`);
+    cpSync(lake, copy, { recursive: true });
+    const mpath = join(copy, mdir, '_MANIFEST.json');
+    const m = JSON.parse(readFileSync(mpath, 'utf8'));
+    fn(m, copy);
+    writeFileSync(mpath, JSON.stringify(m, null, 2) + '\n');
+    return copy;
+  };
+  const cases = [
+    [(m) => { m.max_event_time = '2020-01-01T23:59:59.999999Z'; },
+      /the manifest's max_event_time is 2020-01-01T23:59:59.999999Z, the data's is 2020-01-01T\d\d:\d\d:\d\d\.\d{6}Z/],
+    [(m) => { m.schema.find((f) => f.name === 'total_items').type = 'int64'; },
+      /column 'total_items' is int32 in the file, int64 in the manifest/],
+    [(m, copy) => {
+      // the file moved (with its manifest entry): its rows still say where they were written
+      const f = m.files[0];
+      const moved = f.path.replace('part-00000', 'part-00007');
+      renameSync(join(copy, f.path), join(copy, moved));
+      f.path = moved;
+    }, /row 0 has source_file 'orders\/ingest_dt=2020-01-01\/part-00000\.parquet', but it lives in 'orders\/ingest_dt=2020-01-01\/part-00007\.parquet'/],
+  ];
+  for (const [fn, re] of cases) {
+    const bad = edit(fn);
+    assert.equal(run(['verify', '--dest', bad]).code, 0);
+    const deep = run(['verify', '--dest', bad, '--deep']);
+    assert.equal(deep.code, 4, deep.stdout + deep.stderr);
+    assert.match(deep.stdout + deep.stderr, re);
   }
 });

@@ -392,6 +392,66 @@ static void deterministic_across_threads_and_batches(void **state)
     ecl_schema_release(&s);
 }
 
+/* write_group (no copy when the rows fit one row group) gives the bytes of write + flush, with and
+ * without nulls, after buffered rows, and when the rows need several row groups. */
+static void write_group_same_bytes(void **state)
+{
+    (void)state;
+    for (int nullable = 0; nullable < 2; nullable++) {
+        ecl_schema s;
+        ecl_batch b;
+        edge_table(&s, &b, 9000, nullable, 11);
+        const size_t limits[] = {300000, 128u << 20}; /* several row groups, then one */
+        for (size_t li = 0; li < 2; li++) {
+            ecl_pq_opts o;
+            ecl_pq_opts_default(&o);
+            o.threads = 1;
+            o.row_group_bytes = limits[li];
+            for (int buffered = 0; buffered < 2; buffered++) {
+                ecl_buf f1 = ECL_BUF_INIT, f2 = ECL_BUF_INIT;
+                ecl_buf *files[2] = {&f1, &f2};
+                for (int way = 0; way < 2; way++) {
+                    ecl_err e = ECL_ERR_INIT;
+                    ecl_out out;
+                    ecl_out_mem(&out, files[way]);
+                    ecl_pq_writer *w;
+                    assert_int_equal(ecl_pq_writer_open(&w, &out, &s, &o, &e), 0);
+                    if (buffered) {
+                        ecl_batch head;
+                        ecl_batch_init(&head, &s);
+                        for (size_t i = 0; i < 100; i++)
+                            assert_int_equal(ecl_batch_append_row(&head, &b, i), 0);
+                        assert_int_equal(ecl_batch_seal(&head, &e), 0);
+                        assert_int_equal(ecl_pq_writer_write(w, &head, &e), 0);
+                        ecl_batch_release(&head);
+                    }
+                    if (way == 0) {
+                        assert_int_equal(ecl_pq_writer_write(w, &b, &e), 0);
+                        assert_int_equal(ecl_pq_writer_flush(w, &e), 0);
+                    } else {
+                        assert_int_equal(ecl_pq_writer_write_group(w, &b, &e), 0);
+                    }
+                    assert_true(ecl_pq_writer_plain_bytes(w, &b) > 0);
+                    assert_int_equal(ecl_pq_writer_finish(w, &e), 0);
+                    ecl_pq_writer_free(w);
+                }
+                assert_int_equal(f1.len, f2.len);
+                assert_memory_equal(f1.data, f2.data, f1.len);
+                if (!buffered) {
+                    ecl_batch got;
+                    ecl_pq_reader *r = read_back(&f2, &b, &got);
+                    ecl_batch_release(&got);
+                    ecl_pq_reader_free(r);
+                }
+                ecl_buf_release(&f1);
+                ecl_buf_release(&f2);
+            }
+        }
+        ecl_batch_release(&b);
+        ecl_schema_release(&s);
+    }
+}
+
 static void writer_rejects_bad_input(void **state)
 {
     (void)state;
@@ -864,6 +924,7 @@ int main(void)
         cmocka_unit_test(long_strings),
         cmocka_unit_test(statistics_semantics),
         cmocka_unit_test(deterministic_across_threads_and_batches),
+        cmocka_unit_test(write_group_same_bytes),
         cmocka_unit_test(writer_rejects_bad_input),
         cmocka_unit_test(chunk_layout),
         cmocka_unit_test(delta_encodings),

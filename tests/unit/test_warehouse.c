@@ -56,17 +56,26 @@ static void load_replace_and_ledger(void **state)
     assert_int_equal(count(w, "SELECT count(*) FROM orders"), 3);
 
     assert_int_equal(ecl_wh_ledger_load(w, &e), 0);
-    const ecl_wh_entry *en = ecl_wh_ledger_cached(w, src);
-    assert_non_null(en);
-    assert_string_equal(en->sha256, "ab");
-    assert_string_equal(en->status, "loaded");
-    assert_string_equal(en->stat_key, "10:1:1:7");
-    assert_null(ecl_wh_ledger_cached(w, "other.csv"));
+    ecl_wh_entry cached;
+    assert_true(ecl_wh_ledger_cached(w, src, &cached));
+    assert_string_equal(cached.sha256, "ab");
+    assert_string_equal(cached.status, "loaded");
+    assert_string_equal(cached.stat_key, "10:1:1:7");
+    assert_int_equal(cached.size, 10);
+    assert_true(ecl_wh_ledger_stat_same(w, src, strlen(src), "10:1:1:7"));
+    assert_false(ecl_wh_ledger_stat_same(w, src, strlen(src), "10:1:1:8"));
+    assert_false(ecl_wh_ledger_cached(w, "other.csv", NULL));
+    /* a put replaces the cached entry */
+    assert_int_equal(ecl_wh_ledger_put(w, src, "cd", 11, "11:2:2:7", "partial", 3, 2, 1, "t", &e), 0);
+    assert_true(ecl_wh_ledger_cached(w, src, &cached));
+    assert_string_equal(cached.sha256, "cd");
+    assert_string_equal(cached.status, "partial");
+    assert_false(ecl_wh_ledger_stat_same(w, src, strlen(src), "10:1:1:7"));
     ecl_wh_entry got;
     bool found;
     assert_int_equal(ecl_wh_ledger_get(w, src, &got, &found, &e), 0);
     assert_true(found);
-    assert_int_equal(got.size, 10);
+    assert_int_equal(got.size, 11); /* the put above, outside a transaction */
 
     /* reference ids come back sorted and distinct */
     assert_int_equal(ecl_wh_begin(w, &e), 0);
