@@ -66,10 +66,10 @@ test('instance metadata (IMDSv2): short-lived keys are refreshed ahead of expiry
 
 test('keys refused before their Expiration (ExpiredToken): fresh keys are fetched and the request retried', async () => {
   const src = tempDir();
-  const parts = makeLake(src, { tables: ['orders'], days: 3, nfiles: 2, size: 3000 });
+  const parts = makeLake(src, { tables: ['orders'], days: 3, nfiles: 3, size: 3000 });
   meta.lifetime = 3600;
-  meta.acceptFor = 1;
-  s3.delayMs = 100;
+  meta.acceptFor = 0.4;
+  s3.delayMs = 150;
   s3.resetStats();
   const n0 = meta.stats.issued.length;
   const r = await up(lakeArgs(src, 'revoked'), bare({ AWS_EC2_METADATA_DISABLED: '', AWS_EC2_METADATA_SERVICE_ENDPOINT: meta.endpoint }));
