@@ -1294,6 +1294,8 @@ static const char *env_nonempty(const char *n)
 static char *profile_region(const ecl_sink_opts *o)
 {
     const char *profile = o && o->profile ? o->profile : env_nonempty("AWS_PROFILE");
+    if (!profile)
+        profile = env_nonempty("AWS_DEFAULT_PROFILE");
     const char *cf = env_nonempty("AWS_CONFIG_FILE");
     char *path = cf ? strdup(cf) : home_path(".aws/config");
     if (!path)

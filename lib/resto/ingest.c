@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,31 +91,31 @@ static void stat_key(const struct stat *st, char out[96])
     *p = 0;
 }
 
-/* Records a window directory found by a scan. One whose files all carry the stat key (or object
- * identity) the ledger recorded with their hash is unchanged: it is counted and dropped here, so an
- * unchanged lake costs a stat and a hash-table lookup per file, with no read and no SQL. */
-static int scan_window(const ecl_wh *w, bool rehash, scan *s, ecl_resto_ingest_stats *st, const char *rel,
-                       size_t len, const bool has[2], char keys[2][96], ecl_err *e)
+/* Do all the window's files carry the stat key (or object identity) the ledger recorded with their
+ * hash? Then the window is unchanged: counted and dropped, so an unchanged lake costs a stat and a
+ * hash-table lookup per file, with no read and no SQL. */
+static bool window_unchanged(const ecl_wh *w, const char *rel, size_t len, const bool has[2], char keys[2][96],
+                             int *nfiles)
 {
-    if (!rehash) {
-        char path[4200];
-        int n = 0, same = 0;
-        memcpy(path, rel, len);
-        path[len] = '/';
-        for (int k = 0; k < 2; k++) {
-            if (!has[k])
-                continue;
-            size_t nl = strlen(sales_names[k]);
-            memcpy(path + len + 1, sales_names[k], nl);
-            n++;
-            same += keys[k][0] && ecl_wh_ledger_stat_same(w, path, len + 1 + nl, keys[k]);
-        }
-        if (n > 0 && same == n) {
-            st->files_seen += (uint64_t)n;
-            st->files_skipped += (uint64_t)n;
-            return 0;
-        }
+    char path[4200];
+    int n = 0, same = 0;
+    memcpy(path, rel, len);
+    path[len] = '/';
+    for (int k = 0; k < 2; k++) {
+        if (!has[k])
+            continue;
+        size_t nl = strlen(sales_names[k]);
+        memcpy(path + len + 1, sales_names[k], nl);
+        n++;
+        same += keys[k][0] && ecl_wh_ledger_stat_same(w, path, len + 1 + nl, keys[k]);
     }
+    *nfiles = n;
+    return n > 0 && same == n;
+}
+
+/* Records a window directory found by a scan (filtered by scan_filter once the ledger is loaded). */
+static int scan_window(scan *s, const char *rel, size_t len, const bool has[2], char keys[2][96], ecl_err *e)
+{
     if (ecl_array_grow((void **)&s->dirs, &s->cap, s->n, sizeof *s->dirs))
         return ecl_err_set(e, ECL_ENOMEM, "out of memory scanning the source");
     win_dir *d = &s->dirs[s->n];
@@ -129,6 +130,24 @@ static int scan_window(const ecl_wh *w, bool rehash, scan *s, ecl_resto_ingest_s
     return 0;
 }
 
+/* Keeps the windows with a new or changed file (all of them under rehash). */
+static void scan_filter(const ecl_wh *w, bool rehash, scan *s, ecl_resto_ingest_stats *st)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        win_dir *d = &s->dirs[i];
+        int n;
+        const char *rel = dir_rel(s, d);
+        if (!rehash && window_unchanged(w, rel, strlen(rel), d->has, d->keys, &n)) {
+            st->files_seen += (uint64_t)n;
+            st->files_skipped += (uint64_t)n;
+            continue;
+        }
+        s->dirs[out++] = *d;
+    }
+    s->n = out;
+}
+
 static void scan_release(scan *s)
 {
     free(s->dirs);
@@ -141,10 +160,7 @@ static void scan_release(scan *s)
  * fstatat by name): no path rebuilt per level, no stat of directories (d_type), and no per-entry
  * allocation (the entries of the directories on the current path live in two stacks). */
 typedef struct walker {
-    const ecl_wh *w;
-    bool rehash;
     scan *s;
-    ecl_resto_ingest_stats *st;
     const char *root;
     const char *quarantine_rel; /* the quarantine directory when it lies inside the walk, else NULL */
     char rel[4096];
@@ -216,7 +232,7 @@ static int probe_window(walker *wk, int dfd, const char *name, ecl_err *e)
     }
     if (!has[0] && !has[1])
         return 0;
-    int rc = scan_window(wk->w, wk->rehash, wk->s, wk->st, wk->rel, wk->len, has, keys, e);
+    int rc = scan_window(wk->s, wk->rel, wk->len, has, keys, e);
     return rc ? -rc : 1;
 }
 
@@ -308,15 +324,14 @@ static int walk_dir(walker *wk, int dfd, ecl_err *e)
     wk->names.len = names_base;
     wk->order.len = order_base;
     if (!rc && (has[0] || has[1]))
-        rc = scan_window(wk->w, wk->rehash, wk->s, wk->st, wk->rel, wk->len, has, keys, e);
+        rc = scan_window(wk->s, wk->rel, wk->len, has, keys, e);
     return rc;
 }
 
 /* Scans ROOT/csv_sales (when present) into s. */
-static int walk_local(const ecl_wh *w, bool rehash, const char *root, const char *quarantine, scan *s,
-                      ecl_resto_ingest_stats *st, ecl_err *e)
+static int walk_local(const char *root, const char *quarantine, scan *s, ecl_err *e)
 {
-    walker wk = {.w = w, .rehash = rehash, .s = s, .st = st, .root = root};
+    walker wk = {.s = s, .root = root};
     size_t rl = strlen(root);
     if (strncmp(quarantine, root, rl) == 0 && quarantine[rl] == '/')
         wk.quarantine_rel = quarantine + rl + 1;
@@ -444,8 +459,8 @@ static int cmp_listed(const void *a, const void *b, void *keys)
  * by directory. Objects are uploaded one by one, so a window is complete only once its _SUCCESS
  * exists (`window` writes it last); uncommitted windows are left for a later run unless
  * commit_check is off (for landing zones without markers, such as the original generators'). */
-static int list_remote(ecl_sink *sink, const ecl_wh *w, const ecl_resto_ingest_opts *o, const char *quarantine,
-                       scan *s, ecl_resto_ingest_stats *st, ecl_err *e)
+static int list_remote(ecl_sink *sink, const ecl_resto_ingest_opts *o, const char *quarantine, scan *s,
+                       ecl_err *e)
 {
     lister l = {.quarantine = quarantine, .qlen = strlen(quarantine), .s = s};
     ecl_buf_init(&l.keys, 0);
@@ -480,7 +495,7 @@ static int list_remote(ecl_sink *sink, const ecl_wh *w, const ecl_resto_ingest_o
             s->uncommitted++;
             continue;
         }
-        rc = scan_window(w, o->rehash, s, st, dir, dl, has, keys, e);
+        rc = scan_window(s, dir, dl, has, keys, e);
     }
     free(l.v);
     ecl_buf_release(&l.keys);
@@ -1207,6 +1222,20 @@ static void now_text(run *r)
     strftime(r->today, sizeof r->today, "%Y-%m-%d", &tm);
 }
 
+typedef struct ledger_job {
+    ecl_wh *w;
+    int rc;
+    ecl_err e;
+} ledger_job;
+
+/* The connection is used by this thread alone until it is joined. */
+static void *ledger_thread(void *arg)
+{
+    ledger_job *j = arg;
+    j->rc = ecl_wh_ledger_load(j->w, &j->e);
+    return NULL;
+}
+
 int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest_stats *st,
                      ecl_resto_ingest_progress progress, void *ctx, ecl_err *e)
 {
@@ -1244,15 +1273,19 @@ int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest
             return ecl_err_set(e, ECL_EINVAL, "source '%s' is not a directory", opts.source);
     }
 
-    /* The ledger is loaded first (one query) so the scan can drop unchanged windows as it finds them. */
+    /* The ledger (one query) loads on another thread while the source is scanned: on PostgreSQL the
+     * server's work and the transfer overlap the walk or listing instead of adding to it. */
     scan s = {0};
     ecl_buf_init(&s.rels, 0);
     if (!rc && !opts.dry_run)
         rc = ecl_wh_lock(w, e);
-    if (!rc)
-        rc = ecl_wh_ledger_load(w, e);
+    ledger_job job = {.w = w, .e = ECL_ERR_INIT};
+    pthread_t th;
+    bool threaded = !rc && pthread_create(&th, NULL, ledger_thread, &job) == 0;
+    if (!rc && !threaded)
+        ledger_thread(&job);
     if (!rc && r.sink)
-        rc = list_remote(r.sink, w, &opts, r.quarantine, &s, st, e);
+        rc = list_remote(r.sink, &opts, r.quarantine, &s, e);
     else if (!rc) {
         for (int k = 0; k < 4; k++) {
             char p[4200];
@@ -1261,8 +1294,16 @@ int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest
             if ((s.ref[k] = stat(p, &fst) == 0))
                 stat_key(&fst, s.ref_keys[k]);
         }
-        rc = walk_local(w, opts.rehash, opts.source, r.quarantine, &s, st, e);
+        rc = walk_local(opts.source, r.quarantine, &s, e);
     }
+    if (threaded)
+        pthread_join(th, NULL);
+    if (!rc && job.rc) {
+        rc = job.rc;
+        *e = job.e;
+    }
+    if (!rc)
+        scan_filter(w, opts.rehash, &s, st);
     if (!rc)
         rc = ingest_reference(&r, &s, e);
     if (!rc)

@@ -13,7 +13,8 @@
  * idempotent and cheap: a file whose stat data (size, mtime, ctime, inode) is what the ledger
  * recorded with its hash is skipped without reading (as git's index does); any other file is read
  * and hashed, and skipped if the hash matches. rehash forces the hash check for every file. The
- * ledger is loaded once, before the scan, so unchanged windows cost a stat and a lookup per file.
+ * ledger is loaded once (while the source is scanned), so unchanged windows cost a stat and a
+ * lookup per file.
  *
  * An s3:// or gs:// source is listed through the sink: an object whose size and ETag (or MD5) the
  * ledger recorded is skipped without a download; a window directory is loaded once its _SUCCESS

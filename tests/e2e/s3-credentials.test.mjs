@@ -66,10 +66,10 @@ test('instance metadata (IMDSv2): short-lived keys are refreshed ahead of expiry
 
 test('keys refused before their Expiration (ExpiredToken): fresh keys are fetched and the request retried', async () => {
   const src = tempDir();
-  const parts = makeLake(src, { tables: ['orders'], days: 3, nfiles: 2, size: 3000 });
+  const parts = makeLake(src, { tables: ['orders'], days: 3, nfiles: 3, size: 3000 });
   meta.lifetime = 3600;
-  meta.acceptFor = 1;
-  s3.delayMs = 100;
+  meta.acceptFor = 0.4;
+  s3.delayMs = 150;
   s3.resetStats();
   const n0 = meta.stats.issued.length;
   const r = await up(lakeArgs(src, 'revoked'), bare({ AWS_EC2_METADATA_DISABLED: '', AWS_EC2_METADATA_SERVICE_ENDPOINT: meta.endpoint }));
@@ -81,6 +81,24 @@ test('keys refused before their Expiration (ExpiredToken): fresh keys are fetche
   assert.ok(s3.stats.expired >= 1, 'the store refused expired keys');
   assert.ok(meta.stats.issued.length - n0 >= 2, 'and new keys were fetched');
   assert.match(r.stderr, /refused the session token; retrying with fresh credentials/);
+});
+
+test('an old metadata service without session tokens: IMDSv1 unless AWS_EC2_METADATA_V1_DISABLED', async () => {
+  const src = tempDir();
+  const parts = makeLake(src, { tables: ['orders'], days: 3, nfiles: 1, size: 2000 });
+  const env = bare({ AWS_EC2_METADATA_DISABLED: '', AWS_EC2_METADATA_SERVICE_ENDPOINT: meta.endpoint });
+  meta.v1Only = true;
+  try {
+    let r = await up(lakeArgs(src, 'v1'), env);
+    assert.equal(r.code, 0, r.stderr);
+    assertStored(parts, 'v1');
+    assert.match(r.stderr, /refused a session token \(HTTP 405\); using IMDSv1/);
+    r = await up(lakeArgs(src, 'v1b'), { ...env, AWS_EC2_METADATA_V1_DISABLED: 'true' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /AWS_EC2_METADATA_V1_DISABLED forbids IMDSv1/);
+  } finally {
+    meta.v1Only = false;
+  }
 });
 
 test('container endpoint: full URI with the authorization token file; a wrong token says which variable', async () => {

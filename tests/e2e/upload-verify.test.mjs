@@ -126,3 +126,22 @@ test('GCS: the same listing-based re-run; an object replaced after the commit is
     assert.ok(gcs.object('lake', 'g/returns/ingest_dt=2024-01-03/part-00000.parquet').data.equals(parts[5].files[0][1]));
   } finally { await gcs.close(); }
 });
+
+test('every checksum mode uploads intact objects checked by ETag, and catches a store reporting other bytes', async () => {
+  const src = tempDir();
+  const parts = makeLake(src, { tables: ['orders'], days: 1, nfiles: 2, size: 12000 });
+  for (const mode of ['md5', 'crc32c', 'sha256', 'off']) {
+    s3.resetStats();
+    let r = await up(['--source', src, '--dest', `s3://lake/ck-${mode}`, '--ingest-date', '2024-01-01'], { ECOMLAKE_S3_CHECKSUM: mode });
+    assert.equal(r.code, 0, `${mode}: ${r.stderr}`);
+    assert.equal(s3.stats.methods.HEAD || 0, 0, mode);
+    for (const [name, data] of parts[0].files)
+      assert.ok(s3.object('lake', `ck-${mode}/orders/ingest_dt=2024-01-01/${name}`).data.equals(data), `${mode} ${name}`);
+    px.rules = [{ match: (req) => isObjectPut(req) && /part-00001/.test(req.url), action: 'etag', etag: '"ffffffffffffffffffffffffffffffff"' }];
+    r = await up(['--source', src, '--dest', `s3://lake/ck2-${mode}`, '--ingest-date', '2024-01-01'], { ECOMLAKE_S3_CHECKSUM: mode });
+    px.rules = [];
+    assert.equal(r.code, 3, `${mode}: ${r.stderr}`);
+    assert.match(r.stderr, /after upload, expected the MD5/);
+    assert.equal(s3.object('lake', `ck2-${mode}/orders/ingest_dt=2024-01-01/_SUCCESS`), null);
+  }
+});

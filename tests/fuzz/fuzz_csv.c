@@ -70,6 +70,47 @@ static void rewrite_check(const ecl_schema *s, const ecl_batch *b, const ecl_csv
     ecl_buf_release(&out);
 }
 
+/* The batch reader on the same input: columns always as long as the rows delivered, at most
+ * `max` rows per call, only row errors (EINVAL/EFORMAT), and an end. */
+static void batch_check(const ecl_schema *s, const uint8_t *data, size_t size, const ecl_csv_dialect *d)
+{
+    ecl_csv_reader *r;
+    ecl_err e = ECL_ERR_INIT;
+    if (ecl_csv_open_mem(&r, "fuzz", data, size, d, &e))
+        return;
+    int map[NT];
+    if (d->header) {
+        if (ecl_csv_map_header(r, s, map, NULL, &e)) {
+            if (e.code != ECL_EINVAL && e.code != ECL_EFORMAT)
+                abort();
+            ecl_csv_free(r);
+            return;
+        }
+    } else {
+        for (int k = 0; k < NT; k++)
+            map[k] = k;
+        ecl_csv_expect_fields(r, SIZE_MAX);
+    }
+    ecl_batch b;
+    if (ecl_batch_init(&b, s))
+        abort();
+    int guard = 0;
+    for (bool done = false; !done && guard++ < 20000;) {
+        ecl_batch_clear(&b);
+        ecl_err re = ECL_ERR_INIT;
+        int rc = ecl_csv_read_batch(r, s, map, d, &b, 3, &done, &re);
+        if (rc && rc != ECL_EINVAL && rc != ECL_EFORMAT)
+            abort();
+        if (b.nrows > 3)
+            abort();
+        for (size_t k = 0; k < s->nfields; k++)
+            if (b.cols[k].len != b.nrows)
+                abort();
+    }
+    ecl_batch_release(&b);
+    ecl_csv_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -138,6 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ecl_batch_release(&b);
         ecl_csv_free(r);
     }
+    batch_check(&s, data, size, &d);
     ecl_schema_release(&s);
     return 0;
 }

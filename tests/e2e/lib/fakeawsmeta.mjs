@@ -1,7 +1,8 @@
 // A fake of the two AWS credential endpoints the S3 sink can use, on 127.0.0.1 with an ephemeral
 // port, issuing short-lived credentials that the test S3 server (s3server.mjs addKey) accepts until
 // they expire:
-//   EC2 instance metadata, IMDSv2 only (IMDSv1 requests without a session token get 401):
+//   EC2 instance metadata, IMDSv2 only (IMDSv1 requests without a session token get 401); with
+//   `v1Only` set it plays an old metadata service instead (token PUT 405, no token needed):
 //     PUT /latest/api/token  (X-aws-ec2-metadata-token-ttl-seconds required)  -> session token
 //     GET /latest/meta-data/iam/security-credentials/        -> the role name
 //     GET /latest/meta-data/iam/security-credentials/<role>  -> {Code, AccessKeyId, SecretAccessKey, Token, Expiration}
@@ -14,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 
 export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-role', containerToken = 'container-secret-token' } = {}) {
   const imdsTokens = new Set();
-  let acceptFor = 0;
+  let acceptFor = 0, v1Only = false;
   const stats = { tokenPuts: 0, roleGets: 0, credGets: 0, containerGets: 0, unauthorized: 0, issued: [] };
 
   function issue() {
@@ -34,7 +35,7 @@ export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-rol
     req.on('end', () => {
       const p = new URL(req.url, 'http://x').pathname;
       if (p === '/latest/api/token') {
-        if (req.method !== 'PUT') return text(res, 405, 'use PUT');
+        if (req.method !== 'PUT' || v1Only) return text(res, 405, 'Method Not Allowed');
         if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return text(res, 400, 'missing ttl');
         stats.tokenPuts++;
         const t = randomBytes(24).toString('base64');
@@ -42,7 +43,7 @@ export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-rol
         return text(res, 200, t);
       }
       if (p.startsWith('/latest/meta-data/')) {
-        if (!imdsTokens.has(req.headers['x-aws-ec2-metadata-token'])) { stats.unauthorized++; return text(res, 401, 'Unauthorized'); }
+        if (!v1Only && !imdsTokens.has(req.headers['x-aws-ec2-metadata-token'])) { stats.unauthorized++; return text(res, 401, 'Unauthorized'); }
         if (p === '/latest/meta-data/iam/security-credentials/') { stats.roleGets++; return text(res, 200, role + '\n'); }
         if (p === `/latest/meta-data/iam/security-credentials/${role}`) {
           stats.credGets++;
@@ -64,6 +65,7 @@ export async function startFakeAwsMeta({ s3, lifetime = 60, role = 'ecl-test-rol
     endpoint, stats, containerUri: `${endpoint}/container/creds`,
     set lifetime(s) { lifetime = s; },
     set acceptFor(s) { acceptFor = s; },
+    set v1Only(v) { v1Only = v; },
     async close() { server.closeAllConnections?.(); await new Promise((r) => server.close(r)); },
   };
 }
