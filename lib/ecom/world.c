@@ -348,7 +348,10 @@ static void gen_items(const ec_model *M, const ec_cust *cu, uint32_t ci, uint32_
     ecl_rng r = ecl_rng_key(k->seed, M->tag.items, ci, occ);
     /* The whole add-to-cart chain (at most 300 s per item) stays inside the cart's day. */
     int64_t latest = 86399 - 300LL * it->n;
-    int64_t t = (int64_t)day * US_PER_DAY + ecl_rng_range(&r, 0, latest) * 1000000LL + ecl_rng_range(&r, 0, 999999);
+    /* Two draws from one stream: sequenced, so the data cannot depend on the compiler's order. */
+    int64_t sec = ecl_rng_range(&r, 0, latest);
+    int64_t usec = ecl_rng_range(&r, 0, 999999);
+    int64_t t = (int64_t)day * US_PER_DAY + sec * 1000000LL + usec;
     it->created = t;
     it->total = 0;
     ec_range q = k->qty_by_tier[cu->tier];

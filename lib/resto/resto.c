@@ -289,11 +289,15 @@ static int push_address(ecl_column *c, ecl_rng *r, const ecl_resto_unit *u)
     char buf[256];
     int cep = (int)ecl_rng_range(r, s->cep_lo, s->cep_hi);
     int cep3 = (int)ecl_rng_range(r, 0, 999);
-    snprintf(buf, sizeof buf, "%s %s %s, %d, %s, %05d-%03d %s / %s",
-             street_kinds[ecl_rng_range(r, 0, COUNT(street_kinds) - 1)],
-             first_names[ecl_rng_range(r, 0, COUNT(first_names) - 1)],
-             last_names[ecl_rng_range(r, 0, COUNT(last_names) - 1)], (int)ecl_rng_range(r, 1, 2999),
-             districts[ecl_rng_range(r, 0, COUNT(districts) - 1)], cep, cep3, u->city, s->abbrev);
+    /* Each draw in its own statement, last field first (the order the data was first generated in):
+     * argument order is unspecified in C, and the data must not depend on the compiler. */
+    const char *district = districts[ecl_rng_range(r, 0, COUNT(districts) - 1)];
+    int number = (int)ecl_rng_range(r, 1, 2999);
+    const char *last = last_names[ecl_rng_range(r, 0, COUNT(last_names) - 1)];
+    const char *first = first_names[ecl_rng_range(r, 0, COUNT(first_names) - 1)];
+    const char *kind = street_kinds[ecl_rng_range(r, 0, COUNT(street_kinds) - 1)];
+    snprintf(buf, sizeof buf, "%s %s %s, %d, %s, %05d-%03d %s / %s", kind, first, last, number, district, cep, cep3,
+             u->city, s->abbrev);
     return ecl_col_push_cstr(c, buf);
 }
 
