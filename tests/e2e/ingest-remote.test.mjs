@@ -165,3 +165,35 @@ test('gs:// source: same warehouse as a local ingest, re-ingest downloads nothin
   assert.equal(c.files_loaded, 6);
   assert.deepEqual(snapshot(whR), snapshot(whL));
 });
+
+test('s3:// source of Parquet windows: same warehouse as a local ingest; a truncated object is quarantined', async () => {
+  const dir = tempDir();
+  const local = join(dir, 'lake');
+  const env = s3env(s3.endpoint);
+  for (const s of ['10', '12']) {
+    await win(s, ['--output-dir', local, '--no-fsync', '--format', 'parquet']);
+    await win(s, ['--dest', 's3://lake/pq', '--format', 'parquet'], env);
+  }
+  const whL = sqliteWarehouse(dir, 'local.db'), whR = sqliteWarehouse(dir, 'remote.db');
+  const a = await ingest(local, whL);
+  const b = await ingest('s3://lake/pq', whR, env);
+  assert.equal(a.files_loaded, 2 * 3 * 2 + 4);
+  assert.equal(b.files_loaded, a.files_loaded);
+  assert.equal(b.rows_loaded, a.rows_loaded);
+  assert.deepEqual(snapshot(whR), snapshot(whL));
+  assert.equal(scalar(whR, "select count(*) from ingest_ledger where source_file like '%.parquet' and stat_key like 'obj:%'"), b.files_loaded);
+  const again = await ingest('s3://lake/pq', whR, env);
+  assert.equal(again.files_loaded, 0);
+  assert.equal(again.bytes_read, 0);
+
+  const key = 'pq/csv_sales/2026/02/01/unit_003/window_1012/item_pedido.parquet';
+  const body = s3.object('lake', key).data.subarray(0, 40);
+  await s3put(key, body);
+  const r = await ingest('s3://lake/pq', whR, env);
+  assert.ok(r.files_quarantined >= 1);
+  assert.equal(s3.object('lake', key), null, 'original deleted');
+  const qdir = 'pq/quarantine/2026/02/01/unit_003/window_1012';
+  assert.deepEqual(s3.object('lake', `${qdir}/item_pedido.parquet`).data, body);
+  const report = JSON.parse(s3.object('lake', `${qdir}/item_pedido_error.json`).data);
+  assert.equal(report.problems[0].rule, 'malformed');
+});
