@@ -26,12 +26,17 @@ enum { DEFAULT_MAX_SIZE = 10 * 1024 * 1024, DEFAULT_BATCH = 64, TX_ATTEMPTS = 5 
 
 /* ---- scanning the source ---- */
 
-static const char *const sales_names[2] = {"pedido.csv", "item_pedido.csv"};
+/* A window's two files, as CSV ([0]) or as Parquet ([1], `window --format parquet`). A directory
+ * holding both forms of one file loads the CSV (a republished window replaces its directory, so
+ * both exist only when placed there by hand). */
+static const char *const sales_names[2][2] = {{"pedido.csv", "item_pedido.csv"},
+                                              {"pedido.parquet", "item_pedido.parquet"}};
 
 /* A window directory that needs work: some file is new or changed (or --rehash). */
 typedef struct win_dir {
     size_t rel_off;   /* into scan.rels: "csv_sales/2026/02/01/unit_001/window_1214" */
-    bool has[2];      /* pedido.csv, item_pedido.csv */
+    bool has[2];      /* pedido, item_pedido */
+    bool pq[2];       /* ... as .parquet rather than .csv */
     char keys[2][96]; /* their stat keys (or object identities) taken during the scan; "" unknown */
 } win_dir;
 
@@ -39,10 +44,33 @@ typedef struct scan {
     win_dir *dirs;
     size_t n, cap;
     ecl_buf rels;
-    bool ref[4];
+    bool ref[4], ref_pq[4];
     char ref_keys[4][96];
     uint64_t other_files, uncommitted;
 } scan;
+
+static const char *sales_name(int k, bool pq) { return sales_names[pq][k]; }
+
+/* A window file's slot (0 pedido, 1 item_pedido) + 2 when it is the Parquet form; -1 otherwise. */
+static int sales_kind(const char *name)
+{
+    for (int f = 0; f < 2; f++)
+        for (int k = 0; k < 2; k++)
+            if (strcmp(name, sales_names[f][k]) == 0)
+                return k + 2 * f;
+    return -1;
+}
+
+/* ".csv" or ".parquet" at the end of name: 1 CSV, 2 Parquet, 0 neither. */
+static int data_ext(const char *name)
+{
+    size_t n = strlen(name);
+    if (n > 4 && strcmp(name + n - 4, ".csv") == 0)
+        return 1;
+    if (n > 8 && strcmp(name + n - 8, ".parquet") == 0)
+        return 2;
+    return 0;
+}
 
 static const char *const ref_kinds[4] = {"produto", "unidade", "estado", "pais"};
 static const ecl_wh_table ref_tables[4] = {ECL_WH_PRODUCTS, ECL_WH_UNITS, ECL_WH_STATES, ECL_WH_COUNTRIES};
@@ -94,8 +122,8 @@ static void stat_key(const struct stat *st, char out[96])
 /* Do all the window's files carry the stat key (or object identity) the ledger recorded with their
  * hash? Then the window is unchanged: counted and dropped, so an unchanged lake costs a stat and a
  * hash-table lookup per file, with no read and no SQL. */
-static bool window_unchanged(const ecl_wh *w, const char *rel, size_t len, const bool has[2], char keys[2][96],
-                             int *nfiles)
+static bool window_unchanged(const ecl_wh *w, const char *rel, size_t len, const bool has[2], const bool pq[2],
+                             char keys[2][96], int *nfiles)
 {
     char path[4200];
     int n = 0, same = 0;
@@ -104,8 +132,9 @@ static bool window_unchanged(const ecl_wh *w, const char *rel, size_t len, const
     for (int k = 0; k < 2; k++) {
         if (!has[k])
             continue;
-        size_t nl = strlen(sales_names[k]);
-        memcpy(path + len + 1, sales_names[k], nl);
+        const char *name = sales_name(k, pq[k]);
+        size_t nl = strlen(name);
+        memcpy(path + len + 1, name, nl);
         n++;
         same += keys[k][0] && ecl_wh_ledger_stat_same(w, path, len + 1 + nl, keys[k]);
     }
@@ -114,7 +143,8 @@ static bool window_unchanged(const ecl_wh *w, const char *rel, size_t len, const
 }
 
 /* Records a window directory found by a scan (filtered by scan_filter once the ledger is loaded). */
-static int scan_window(scan *s, const char *rel, size_t len, const bool has[2], char keys[2][96], ecl_err *e)
+static int scan_window(scan *s, const char *rel, size_t len, const bool has[2], const bool pq[2],
+                       char keys[2][96], ecl_err *e)
 {
     if (ecl_array_grow((void **)&s->dirs, &s->cap, s->n, sizeof *s->dirs))
         return ecl_err_set(e, ECL_ENOMEM, "out of memory scanning the source");
@@ -125,6 +155,7 @@ static int scan_window(scan *s, const char *rel, size_t len, const bool has[2], 
     if (ecl_buf_oom(&s->rels))
         return ecl_err_set(e, ECL_ENOMEM, "out of memory scanning the source");
     memcpy(d->has, has, sizeof d->has);
+    memcpy(d->pq, pq, sizeof d->pq);
     memcpy(d->keys, keys, sizeof d->keys);
     s->n++;
     return 0;
@@ -138,7 +169,7 @@ static void scan_filter(const ecl_wh *w, bool rehash, scan *s, ecl_resto_ingest_
         win_dir *d = &s->dirs[i];
         int n;
         const char *rel = dir_rel(s, d);
-        if (!rehash && window_unchanged(w, rel, strlen(rel), d->has, d->keys, &n)) {
+        if (!rehash && window_unchanged(w, rel, strlen(rel), d->has, d->pq, d->keys, &n)) {
             st->files_seen += (uint64_t)n;
             st->files_skipped += (uint64_t)n;
             continue;
@@ -206,33 +237,38 @@ static void pop_rel(walker *wk, size_t len)
     wk->rel[len] = 0;
 }
 
-/* Stats NAME/pedido.csv and NAME/item_pedido.csv relative to the open parent: two system calls for
- * a window instead of open, read and close of its directory. Returns 1 when the directory was taken
- * as a window, 0 when it holds neither file as a regular file (then it is walked like any other). */
+/* Stats NAME/pedido.csv and NAME/item_pedido.csv relative to the open parent (each, when absent, as
+ * .parquet): two system calls for a CSV window instead of open, read and close of its directory.
+ * Returns 1 when the directory was taken as a window, 0 when it holds neither file as a regular file
+ * (then it is walked like any other). */
 static int probe_window(walker *wk, int dfd, const char *name, ecl_err *e)
 {
-    bool has[2] = {false, false};
+    bool has[2] = {false, false}, pq[2] = {false, false};
     char keys[2][96] = {"", ""};
     size_t nl = strlen(name);
     for (int k = 0; k < 2; k++) {
-        char p[300];
-        size_t fl = strlen(sales_names[k]);
-        memcpy(p, name, nl);
-        p[nl] = '/';
-        memcpy(p + nl + 1, sales_names[k], fl + 1);
-        struct stat st;
-        if (fstatat(dfd, p, &st, 0) == 0) {
-            if (!S_ISREG(st.st_mode))
-                return 0;
-            has[k] = true;
-            stat_key(&st, keys[k]);
-        } else if (errno != ENOENT) {
-            has[k] = true; /* unreadable: the load reports why */
+        for (int f = 0; f < 2 && !has[k]; f++) {
+            char p[300];
+            const char *file = sales_name(k, f == 1);
+            size_t fl = strlen(file);
+            memcpy(p, name, nl);
+            p[nl] = '/';
+            memcpy(p + nl + 1, file, fl + 1);
+            struct stat st;
+            if (fstatat(dfd, p, &st, 0) == 0) {
+                if (!S_ISREG(st.st_mode))
+                    return 0;
+                has[k] = true;
+                stat_key(&st, keys[k]);
+            } else if (errno != ENOENT) {
+                has[k] = true; /* unreadable: the load reports why */
+            }
+            pq[k] = has[k] && f == 1;
         }
     }
     if (!has[0] && !has[1])
         return 0;
-    int rc = scan_window(wk->s, wk->rel, wk->len, has, keys, e);
+    int rc = scan_window(wk->s, wk->rel, wk->len, has, pq, keys, e);
     return rc ? -rc : 1;
 }
 
@@ -273,7 +309,7 @@ static int walk_dir(walker *wk, int dfd, ecl_err *e)
 {
     size_t names_base = wk->names.len, order_base = wk->order.len, len = wk->len, count = 0;
     int rc = read_entries(wk, dfd, &count, e);
-    bool has[2] = {false, false};
+    bool has[2] = {false, false}, pq[2] = {false, false};
     char keys[2][96] = {"", ""};
     for (size_t i = 0; i < count && !rc; i++) {
         size_t off;
@@ -310,13 +346,20 @@ static int walk_dir(walker *wk, int dfd, ecl_err *e)
                 }
             }
             pop_rel(wk, len);
-        } else if (strcmp(name, "pedido.csv") == 0 || strcmp(name, "item_pedido.csv") == 0) {
-            int k = name[0] == 'p' ? 0 : 1;
+        } else if (sales_kind(name) >= 0) {
+            int k = sales_kind(name) & 1;
+            bool is_pq = sales_kind(name) >> 1;
+            if (has[k]) { /* names are sorted: the .csv came first and wins */
+                ecl_log(ECL_LOG_WARN, wk->rel, "skipped '%s': the directory also holds '%s'", name,
+                        sales_name(k, false));
+                continue;
+            }
             struct stat st;
             if (fstatat(dfd, name, &st, 0) == 0)
                 stat_key(&st, keys[k]);
             has[k] = true;
-        } else if (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".csv") == 0) {
+            pq[k] = is_pq;
+        } else if (data_ext(name)) {
             ecl_log(ECL_LOG_DEBUG, wk->rel, "skipped '%s': unknown file type", name);
             wk->s->other_files++;
         }
@@ -324,7 +367,7 @@ static int walk_dir(walker *wk, int dfd, ecl_err *e)
     wk->names.len = names_base;
     wk->order.len = order_base;
     if (!rc && (has[0] || has[1]))
-        rc = scan_window(wk->s, wk->rel, wk->len, has, keys, e);
+        rc = scan_window(wk->s, wk->rel, wk->len, has, pq, keys, e);
     return rc;
 }
 
@@ -364,7 +407,8 @@ static int walk_local(const char *root, const char *quarantine, scan *s, ecl_err
 typedef struct listed {
     size_t key_off; /* into lister.keys */
     size_t dir_len; /* the key's directory part */
-    int kind;       /* 0 pedido.csv, 1 item_pedido.csv, 2 _SUCCESS */
+    int kind;       /* 0 pedido, 1 item_pedido, 2 _SUCCESS */
+    bool pq;        /* the .parquet form */
     char ident[96];
 } listed;
 
@@ -409,21 +453,25 @@ static int on_listed(const char *key, const ecl_obj_info *info, void *ctx)
     const char *name = slash ? slash + 1 : key;
     size_t dir_len = slash ? (size_t)(slash - key) : 0;
     if (dir_len == 14 && strncmp(key, "reference_data", 14) == 0) {
-        for (int k = 0; k < 4; k++)
-            if (strncmp(name, ref_kinds[k], strlen(ref_kinds[k])) == 0 && strcmp(name + strlen(ref_kinds[k]), ".csv") == 0) {
+        for (int k = 0; k < 4; k++) {
+            size_t kl = strlen(ref_kinds[k]);
+            if (strncmp(name, ref_kinds[k], kl) != 0)
+                continue;
+            bool csv = strcmp(name + kl, ".csv") == 0, pq = strcmp(name + kl, ".parquet") == 0;
+            /* the CSV wins when both forms exist (see sales_names) */
+            if (csv || (pq && !(l->s->ref[k] && !l->s->ref_pq[k]))) {
                 l->s->ref[k] = true;
+                l->s->ref_pq[k] = pq;
                 obj_ident(info, l->s->ref_keys[k]);
             }
+        }
         l->ref_success |= strcmp(name, "_SUCCESS") == 0;
         return 0;
     }
-    int kind = strcmp(name, "pedido.csv") == 0        ? 0
-               : strcmp(name, "item_pedido.csv") == 0 ? 1
-               : strcmp(name, "_SUCCESS") == 0        ? 2
-                                                      : -1;
+    int sk = sales_kind(name);
+    int kind = sk >= 0 ? sk & 1 : strcmp(name, "_SUCCESS") == 0 ? 2 : -1;
     if (kind < 0) {
-        size_t nl = strlen(name);
-        if (nl > 4 && strcmp(name + nl - 4, ".csv") == 0) {
+        if (data_ext(name)) {
             ecl_log(ECL_LOG_DEBUG, key, "skipped: unknown file type");
             l->s->other_files++;
         }
@@ -437,6 +485,7 @@ static int on_listed(const char *key, const ecl_obj_info *info, void *ctx)
     x->key_off = l->keys.len;
     x->dir_len = dir_len;
     x->kind = kind;
+    x->pq = sk >= 2;
     obj_ident(info, x->ident);
     ecl_buf_append(&l->keys, key, strlen(key) + 1);
     return 0;
@@ -452,7 +501,9 @@ static int cmp_listed(const void *a, const void *b, void *keys)
         return c;
     if (x->dir_len != y->dir_len)
         return x->dir_len < y->dir_len ? -1 : 1;
-    return x->kind - y->kind;
+    if (x->kind != y->kind)
+        return x->kind - y->kind;
+    return (int)x->pq - (int)y->pq;
 }
 
 /* Lists reference_data/ and csv_sales/ (the sink pages through the listing) and groups the objects
@@ -478,14 +529,22 @@ static int list_remote(ecl_sink *sink, const ecl_resto_ingest_opts *o, const cha
         qsort_r(l.v, l.n, sizeof *l.v, cmp_listed, l.keys.data);
     for (size_t i = 0; i < l.n && !rc;) {
         size_t j = i;
-        bool has[3] = {false, false, false};
+        bool has[3] = {false, false, false}, pq[2] = {false, false};
         char keys[2][96] = {"", ""};
         const char *dir = (const char *)l.keys.data + l.v[i].key_off;
         size_t dl = l.v[i].dir_len;
         for (; j < l.n && l.v[j].dir_len == dl && memcmp(dir, l.keys.data + l.v[j].key_off, dl) == 0; j++) {
-            has[l.v[j].kind] = true;
-            if (l.v[j].kind < 2)
-                memcpy(keys[l.v[j].kind], l.v[j].ident, sizeof keys[0]);
+            int k = l.v[j].kind;
+            if (k < 2 && has[k]) { /* sorted: the .csv came first and wins */
+                ecl_log(ECL_LOG_WARN, dir, "skipped '%s': the directory also holds '%s'",
+                        sales_name(k, true), sales_name(k, false));
+                continue;
+            }
+            has[k] = true;
+            if (k < 2) {
+                pq[k] = l.v[j].pq;
+                memcpy(keys[k], l.v[j].ident, sizeof keys[0]);
+            }
         }
         i = j;
         if (!has[0] && !has[1])
@@ -495,7 +554,7 @@ static int list_remote(ecl_sink *sink, const ecl_resto_ingest_opts *o, const cha
             s->uncommitted++;
             continue;
         }
-        rc = scan_window(s, dir, dl, has, keys, e);
+        rc = scan_window(s, dir, dl, has, pq, keys, e);
     }
     free(l.v);
     ecl_buf_release(&l.keys);
@@ -516,6 +575,9 @@ typedef struct src_file {
     uint64_t size;
     char sha[65];
     ecl_buf data;
+    bool pq;             /* a Parquet file: validated as its CSV rendering, text */
+    ecl_buf text;
+    ecl_resto_pq_bad bad; /* bad.rule set: the Parquet file is unusable */
 } src_file;
 
 /* ---- shared run state ---- */
@@ -547,7 +609,31 @@ static void src_reset(run *r, src_file *f, const char *rel)
     f->too_big = false;
     f->unchanged = false;
     f->known = false;
+    f->pq = data_ext(rel) == 2;
+    f->bad.rule = NULL;
     ecl_buf_clear(&f->data);
+    ecl_buf_clear(&f->text);
+}
+
+/* Renders a Parquet file's rows into f->text (see ecl_resto_parquet_render), once it is known to
+ * need loading; an unusable file gets f->bad. */
+static int render_parquet(run *r, src_file *f, ecl_resto_table t, ecl_err *e)
+{
+    if (!f->pq || !f->present || f->too_big)
+        return 0;
+    return ecl_resto_parquet_render(t, f->data.data, f->data.len, r->o->timezone, &f->text, &f->bad, e);
+}
+
+/* The bytes the validation reads: the file, or a Parquet file's rendering. */
+static const ecl_buf *src_text(const src_file *f) { return f->pq ? &f->text : &f->data; }
+
+/* The file cannot be validated row by row (over the size limit, or an unusable Parquet file). */
+static bool src_unusable(const src_file *f) { return f->present && (f->too_big || f->bad.rule); }
+
+static int add_bad(ecl_resto_problems *pr, const src_file *f)
+{
+    return ecl_resto_problem_add(pr, f->rel, 0, f->bad.column[0] ? f->bad.column : NULL, f->bad.rule, "%s",
+                                 f->bad.message);
 }
 
 static void src_hash(src_file *f)
@@ -661,6 +747,13 @@ static size_t count_problems(const ecl_resto_problems *pr, const char *file)
     return n;
 }
 
+/* The length of path without its extension (".csv", ".parquet"): NAME_error.json goes beside it. */
+static int stem_len(const char *path)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    return (int)(dot && (!slash || dot > slash) ? dot - path : (ptrdiff_t)strlen(path));
+}
+
 /* quarantine/<path without its leading csv_sales/> */
 static void quarantine_path(run *r, const char *rel, char *out, size_t n)
 {
@@ -714,7 +807,7 @@ static char *error_json(run *r, const src_file *f, const ecl_resto_problems *pr,
 static int quarantine_object(run *r, const src_file *f, const char *dest, const char *report, ecl_err *e)
 {
     char rkey[4300];
-    snprintf(rkey, sizeof rkey, "%.*s_error.json", (int)(strlen(dest) - 4), dest);
+    snprintf(rkey, sizeof rkey, "%.*s_error.json", stem_len(dest), dest);
     ecl_put_opts po = {NULL, "application/json", false};
     ecl_put_result res;
     if (r->sink->ops->put_bytes(r->sink, report, strlen(report), rkey, &po, &res, e))
@@ -723,7 +816,7 @@ static int quarantine_object(run *r, const src_file *f, const char *dest, const 
     char hex[65];
     ecl_sha256(f->data.data, f->data.len, d);
     ecl_hex(d, 32, hex);
-    po = (ecl_put_opts){hex, "text/csv", false};
+    po = (ecl_put_opts){hex, data_ext(dest) == 2 ? "application/vnd.apache.parquet" : "text/csv", false};
     if (r->sink->ops->put_bytes(r->sink, f->data.data, f->data.len, dest, &po, &res, e))
         return e->code;
     return r->sink->ops->del(r->sink, f->rel, e);
@@ -736,7 +829,7 @@ static int quarantine_local(const src_file *f, const char *dest, const char *rep
     *strrchr(dir, '/') = 0;
     if (ecl_mkdirs(dir, e))
         return e->code;
-    snprintf(rpath, sizeof rpath, "%.*s_error.json", (int)(strlen(dest) - 4), dest);
+    snprintf(rpath, sizeof rpath, "%.*s_error.json", stem_len(dest), dest);
     if (ecl_write_file_atomic(rpath, report, strlen(report), e))
         return e->code;
     if (rename(f->abs, dest) == 0 || errno == ENOENT)
@@ -794,14 +887,14 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
     bool work[4] = {false}, quarantine[4] = {false};
     memset(out, 0, sizeof out);
     for (int k = 0; k < 4; k++)
-        ecl_buf_init(&f[k].data, 0);
+        ecl_buf_init(&f[k].data, 0), ecl_buf_init(&f[k].text, 0);
     int rc = 0;
     bool any = false;
     for (int k = 0; k < 4 && !rc; k++) {
         if (!s->ref[k])
             continue;
         char rel[64];
-        snprintf(rel, sizeof rel, "reference_data/%s.csv", ref_kinds[k]);
+        snprintf(rel, sizeof rel, "reference_data/%s.%s", ref_kinds[k], s->ref_pq[k] ? "parquet" : "csv");
         if (ident_unchanged(r, rel, s->ref_keys[k])) {
             r->st->files_seen++;
             r->st->files_skipped++;
@@ -824,8 +917,11 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
             rc = ecl_resto_problem_add(&out[k].problems, rel, 0, NULL, "size_limit",
                                        "file exceeds the %llu-byte limit (%llu bytes)",
                                        (unsigned long long)r->o->max_file_size, (unsigned long long)f[k].size);
-        else
-            rc = ecl_resto_validate_reference(ref_kinds[k], rel, f[k].data.data, f[k].data.len, &out[k], e);
+        else if (!(rc = render_parquet(r, &f[k], ECL_RESTO_PRODUTO + k, e)) && f[k].bad.rule)
+            rc = add_bad(&out[k].problems, &f[k]) ? ecl_err_set(e, ECL_ENOMEM, "out of memory") : 0;
+        else if (!rc)
+            rc = ecl_resto_validate_reference(ref_kinds[k], rel, src_text(&f[k])->data, src_text(&f[k])->len,
+                                              &out[k], e);
         if (rc)
             break;
         work[k] = any = true;
@@ -907,7 +1003,7 @@ static int ingest_reference(run *r, const scan *s, ecl_err *e)
             }
         }
         ecl_resto_ref_out_release(&out[k]);
-        ecl_buf_release(&f[k].data);
+        ecl_buf_release(&f[k].data), ecl_buf_release(&f[k].text);
     }
     return rc;
 }
@@ -925,7 +1021,6 @@ typedef struct work_item {
 /* Reads, hashes and validates a window the scan found changed (or every window under --rehash). */
 static int prepare_item(run *r, const scan *s, const win_dir *d, work_item *wi, ecl_err *e)
 {
-    const char *const *names = sales_names;
     const char *drel = dir_rel(s, d);
     wi->skip = false;
     wi->validated = false;
@@ -937,7 +1032,7 @@ static int prepare_item(run *r, const scan *s, const win_dir *d, work_item *wi, 
         if (!d->has[k])
             continue;
         char rel[4200];
-        snprintf(rel, sizeof rel, "%s/%s", drel, names[k]);
+        snprintf(rel, sizeof rel, "%s/%s", drel, sales_name(k, d->pq[k]));
         int rc = load_file(r, &wi->files[k], rel, d->keys[k], e);
         if (rc == ECL_ENOTFOUND)
             continue;
@@ -959,25 +1054,32 @@ static int prepare_item(run *r, const scan *s, const win_dir *d, work_item *wi, 
                 r->st->files_skipped++;
         return 0;
     }
+    for (int k = 0; k < 2; k++) {
+        int rc = render_parquet(r, &wi->files[k], k == 0 ? ECL_RESTO_PEDIDO : ECL_RESTO_ITEM_PEDIDO, e);
+        if (rc)
+            return rc;
+    }
     ecl_resto_window_in in = {0};
     in.timezone = r->o->timezone;
     in.orders_path = wi->files[0].rel;
     in.items_path = wi->files[1].rel;
-    /* An oversized file is not read: it is a problem of its own, and its companion is validated as
-     * if it were absent. */
-    in.has_orders = wi->files[0].present && !wi->files[0].too_big;
-    in.orders = wi->files[0].data.data;
-    in.orders_len = wi->files[0].data.len;
-    in.has_items = wi->files[1].present && !wi->files[1].too_big;
-    in.items = wi->files[1].data.data;
-    in.items_len = wi->files[1].data.len;
-    in.items_unusable = wi->files[1].present && wi->files[1].too_big;
-    if (!in.has_orders)
-        snprintf(wi->files[0].rel, sizeof wi->files[0].rel, "%s/%s", drel, names[0]);
-    if (!in.has_items)
-        snprintf(wi->files[1].rel, sizeof wi->files[1].rel, "%s/%s", drel, names[1]);
+    /* An oversized file is not read, and an unusable Parquet file has no rows: either is a problem
+     * of its own, and its companion is validated as if it were absent. */
+    in.has_orders = wi->files[0].present && !src_unusable(&wi->files[0]);
+    in.orders = src_text(&wi->files[0])->data;
+    in.orders_len = src_text(&wi->files[0])->len;
+    in.has_items = wi->files[1].present && !src_unusable(&wi->files[1]);
+    in.items = src_text(&wi->files[1])->data;
+    in.items_len = src_text(&wi->files[1])->len;
+    in.items_unusable = src_unusable(&wi->files[1]);
+    for (int k = 0; k < 2; k++)
+        if (!wi->files[k].present)
+            snprintf(wi->files[k].rel, sizeof wi->files[k].rel, "%s/%s", drel, sales_name(k, d->pq[k]));
     if (ecl_resto_validate_window(&in, &r->refs, &wi->out, e))
         return e->code;
+    for (int k = 0; k < 2; k++)
+        if (wi->files[k].present && wi->files[k].bad.rule && add_bad(&wi->out.problems, &wi->files[k]))
+            return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     for (int k = 0; k < 2; k++)
         if (wi->files[k].present && wi->files[k].too_big &&
             ecl_resto_problem_add(&wi->out.problems, wi->files[k].rel, 0, NULL, "size_limit",
@@ -1145,7 +1247,7 @@ static int ingest_windows(run *r, const scan *s, ecl_resto_ingest_progress progr
         return ecl_err_set(e, ECL_ENOMEM, "out of memory");
     for (size_t i = 0; i < batch; i++)
         for (int k = 0; k < 2; k++)
-            ecl_buf_init(&items[i].files[k].data, 0);
+            ecl_buf_init(&items[i].files[k].data, 0), ecl_buf_init(&items[i].files[k].text, 0);
     int rc = 0;
     for (size_t at = 0; at < s->n && !rc; at += batch) {
         if (ecl_cancelled()) {
@@ -1194,7 +1296,7 @@ static int ingest_windows(run *r, const scan *s, ecl_resto_ingest_progress progr
     for (size_t i = 0; i < batch; i++) {
         ecl_resto_window_out_release(&items[i].out);
         for (int k = 0; k < 2; k++)
-            ecl_buf_release(&items[i].files[k].data);
+            ecl_buf_release(&items[i].files[k].data), ecl_buf_release(&items[i].files[k].text);
     }
     free(items);
     return rc;
@@ -1287,13 +1389,16 @@ int ecl_resto_ingest(ecl_wh *w, const ecl_resto_ingest_opts *o, ecl_resto_ingest
     if (!rc && r.sink)
         rc = list_remote(r.sink, &opts, r.quarantine, &s, e);
     else if (!rc) {
-        for (int k = 0; k < 4; k++) {
-            char p[4200];
-            struct stat fst;
-            snprintf(p, sizeof p, "%s/reference_data/%s.csv", opts.source, ref_kinds[k]);
-            if ((s.ref[k] = stat(p, &fst) == 0))
-                stat_key(&fst, s.ref_keys[k]);
-        }
+        for (int k = 0; k < 4; k++)
+            for (int f = 0; f < 2 && !s.ref[k]; f++) { /* the CSV wins when both forms exist */
+                char p[4200];
+                struct stat fst;
+                snprintf(p, sizeof p, "%s/reference_data/%s.%s", opts.source, ref_kinds[k], f ? "parquet" : "csv");
+                if ((s.ref[k] = stat(p, &fst) == 0)) {
+                    stat_key(&fst, s.ref_keys[k]);
+                    s.ref_pq[k] = f == 1;
+                }
+            }
         rc = walk_local(opts.source, r.quarantine, &s, e);
     }
     if (threaded)

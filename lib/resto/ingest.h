@@ -4,6 +4,9 @@
  * Source layout (relative to the source root):
  *   reference_data/{produto,unidade,estado,pais}.csv
  *   csv_sales/YYYY/MM/DD/unit_NNN[/window_HHHH]/{pedido,item_pedido}.csv
+ * Each file may be the Parquet form instead (produto.parquet, pedido.parquet, ...: `window --format
+ * parquet`), rendered into the CSV dialect and validated by the same rules (validate.h); where both
+ * forms exist the CSV is loaded.
  * Hidden entries (temp directories of an unfinished publish) and the quarantine directory are skipped.
  *
  * Per window directory the two files are validated together (validate.h). Valid rows replace the

@@ -38,7 +38,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../buf.h"
 #include "../err.h"
+#include "resto.h"
 
 typedef struct ecl_resto_problem {
     char *file;
@@ -134,5 +136,20 @@ typedef struct ecl_resto_ref_out {
 int ecl_resto_validate_reference(const char *kind, const char *path, const uint8_t *data, size_t n,
                                  ecl_resto_ref_out *out, ecl_err *e);
 void ecl_resto_ref_out_release(ecl_resto_ref_out *out);
+
+/* Parquet files (as `window --format parquet` writes them) are validated by the same rules: each is
+ * rendered into the CSV dialect above (money with 2 decimals, dates YYYY-MM-DD, timestamps in local
+ * time with the offset of the zone named by the file's ecomlake.timezone metadata, else timezone;
+ * NULL text as an empty field), columns found by name and in CSV order. A row's line is then its
+ * 1-based row number + 1, as if the file had a header line. A file that cannot be used at all fills
+ * bad (rule "malformed": not Parquet, truncated, corrupt; "missing_column"; "type": a column of the
+ * wrong type) and leaves csv empty. Only allocation failures are errors. */
+typedef struct ecl_resto_pq_bad {
+    const char *rule; /* NULL: the file rendered */
+    char column[64];
+    char message[1200];
+} ecl_resto_pq_bad;
+int ecl_resto_parquet_render(ecl_resto_table t, const uint8_t *data, size_t n, const char *timezone,
+                             ecl_buf *csv, ecl_resto_pq_bad *bad, ecl_err *e);
 
 #endif
