@@ -403,6 +403,62 @@ static inline uint64_t load_key(enum kind k, const uint8_t *vals, size_t i)
     }
 }
 
+/* Sizes the empty slot table for the entries the chunk is expected to add when a sample of its first
+ * values is nearly all distinct (ids, timestamps, amounts): such a column otherwise doubles the table
+ * a dozen times, zeroing and reinserting at each step. Entry numbers follow first appearance, so the
+ * table size never changes the output. */
+static int dict_presize(pq_dict *d, const pq_view *v, enum kind k, size_t max)
+{
+    enum { SAMPLE = 128, TSIZE = 256 };
+    uint64_t seen[TSIZE];
+    bool used[TSIZE] = {false};
+    size_t sampled = 0, distinct = 0, bytes = 0;
+    for (size_t r = 0; r < v->n && sampled < SAMPLE; r++) {
+        if (v->nulls && v->nulls[r])
+            continue;
+        uint64_t h;
+        if (k == K_STR) {
+            size_t len = (size_t)(v->offs[r + 1] - v->offs[r]);
+            h = str_hash(v->bytes + v->offs[r], len);
+            bytes += 4 + len;
+        } else {
+            h = mix64(load_key(k, v->vals, r));
+            bytes += plain_width(k);
+        }
+        sampled++;
+        size_t pos = (size_t)(h >> 56);
+        while (used[pos] && seen[pos] != h)
+            pos = (pos + 1) & (TSIZE - 1);
+        if (!used[pos]) {
+            used[pos] = true;
+            seen[pos] = h;
+            distinct++;
+        }
+    }
+    if (sampled < SAMPLE || distinct * 8 < sampled * 7)
+        return 0;
+    size_t per = bytes / sampled ? bytes / sampled : 1;
+    size_t entries = max / per + 1;
+    if (entries > v->n)
+        entries = v->n;
+    size_t cap = d->cap;
+    int shift = d->shift;
+    while (cap < 2 * (entries + 1)) {
+        cap *= 2;
+        shift--;
+    }
+    if (cap == d->cap)
+        return 0;
+    pq_slot *s = calloc(cap, sizeof *s);
+    if (!s)
+        return ECL_ENOMEM;
+    free(d->slots);
+    d->slots = s;
+    d->cap = cap;
+    d->shift = shift;
+    return 0;
+}
+
 /* Builds the dictionary over the rows' values until it would outgrow max bytes. Fills c->idx with
  * one index per non-null value and returns the number of rows it covers (*nidx values). */
 static inline __attribute__((always_inline)) size_t
@@ -878,7 +934,7 @@ static int encode_chunk(pq_col *c, const pq_view *v, const ecl_pq_opts *o)
             if (!c->idx)
                 return col_fail(c, ECL_ENOMEM, "out of memory");
         }
-        if (dict_reset(&c->dict))
+        if (dict_reset(&c->dict) || dict_presize(&c->dict, v, c->k, o->dict_max_bytes))
             return col_fail(c, ECL_ENOMEM, "out of memory");
         size_t nidx = 0;
         int rc = 0;

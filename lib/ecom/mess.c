@@ -38,6 +38,7 @@ typedef struct mctx {
     ecl_buf *log;
     ecl_err *e;
     int rc;
+    struct pkcache *pkc; /* key hashes per table batch, computed once per day */
 } mctx;
 
 static uint64_t fnv(const void *p, size_t n, uint64_t h)
@@ -89,6 +90,91 @@ static uint64_t pk_hash(const pkref *k, size_t r)
         h = h * 31 + 7;
     }
     return ecl_mix64(h);
+}
+
+/* Every fault pass over a table decides row by row from the same key hash; the hashes of a batch are
+ * computed once and shared by the passes. A pass that changes a key column drops the batch's entry. */
+#define PKC_SLOTS 16
+typedef struct pkcache {
+    struct {
+        const ecl_batch *b;
+        const char *pk;
+        uint64_t *h;
+        size_t lo, n; /* h[r - lo] for rows [lo, n) */
+    } s[PKC_SLOTS];
+} pkcache;
+
+static void pkc_release(pkcache *c)
+{
+    for (int i = 0; i < PKC_SLOTS; i++)
+        free(c->s[i].h);
+}
+
+static void pkc_drop(mctx *x, const ecl_batch *b)
+{
+    if (!x->pkc)
+        return;
+    for (int i = 0; i < PKC_SLOTS; i++)
+        if (x->pkc->s[i].b == b) {
+            free(x->pkc->s[i].h);
+            memset(&x->pkc->s[i], 0, sizeof x->pkc->s[i]);
+        }
+}
+
+/* A pass that writes column ci of b: a key column changes the hashes. */
+static void pkc_touch(mctx *x, const pkref *k, int ci)
+{
+    for (int i = 0; i < k->n; i++)
+        if (k->cols[i] == ci)
+            pkc_drop(x, k->b);
+}
+
+/* Cached key hashes: h[r - lo] for rows [lo, n). */
+typedef struct pkview {
+    const uint64_t *h;
+    size_t lo, n;
+} pkview;
+
+/* The key hashes of rows [from, nrows) of b (h NULL when there is no cache: callers hash row by row). */
+static pkview pkc_get(mctx *x, const pkref *k, const char *pk, size_t from)
+{
+    pkcache *c = x->pkc;
+    const ecl_batch *b = k->b;
+    size_t n = b->nrows;
+    if (!c || from >= n)
+        return (pkview){0};
+    int slot = -1;
+    for (int i = 0; i < PKC_SLOTS; i++) {
+        if (c->s[i].b == b && strcmp(c->s[i].pk, pk) == 0) {
+            if (c->s[i].n == n && c->s[i].lo <= from)
+                return (pkview){c->s[i].h, c->s[i].lo, n};
+            free(c->s[i].h);
+            memset(&c->s[i], 0, sizeof c->s[i]);
+            slot = i;
+            break;
+        }
+        if (slot < 0 && !c->s[i].b)
+            slot = i;
+    }
+    if (slot < 0)
+        return (pkview){0};
+    uint64_t *h = malloc((n - from) * sizeof *h);
+    if (!h)
+        return (pkview){0};
+    for (size_t r = from; r < n; r++)
+        h[r - from] = pk_hash(k, r);
+    c->s[slot].b = b;
+    c->s[slot].pk = pk;
+    c->s[slot].h = h;
+    c->s[slot].lo = from;
+    c->s[slot].n = n;
+    return (pkview){h, from, n};
+}
+
+/* Row r's key hash, from the cache when there is one. */
+static inline uint64_t pk_hash_at(const pkview *v, const pkref *k, size_t r)
+{
+    return v->h && r >= v->lo && r < v->n ? v->h[r - v->lo] : pk_hash(k, r);
 }
 
 /* The key as text for the log: values joined with ','. */
@@ -292,6 +378,45 @@ static size_t apply_format(ecl_rng *r, const char *column, char *s, size_t n, si
     return m;
 }
 
+/* A changed string of a pass: row r now holds m bytes at off in the pass's text buffer. */
+typedef struct shit {
+    size_t r, off, m;
+} shit;
+
+/* Replaces the strings of the hit rows of c (ascending) in one sweep: the bytes between hits are
+ * copied in runs and the offsets shifted in place (a pass never changes which rows are null). */
+static int splice_strings(ecl_column *c, const shit *h, size_t nh, const char *txt)
+{
+    int64_t *off = c->offsets;
+    const uint8_t *old = c->bytes.data;
+    size_t total = (size_t)off[c->len];
+    for (size_t i = 0; i < nh; i++)
+        total += h[i].m;
+    ecl_buf nb;
+    ecl_buf_init(&nb, 0);
+    if (ecl_buf_grow(&nb, total ? total : 1))
+        return ECL_ENOMEM;
+    size_t prev = 0;    /* first row not yet placed */
+    int64_t src = 0;    /* old offset of row prev */
+    for (size_t i = 0; i <= nh; i++) {
+        size_t r = i < nh ? h[i].r : c->len;
+        int64_t end = r > prev ? off[r] : src; /* old start of row r (off[prev] is already shifted) */
+        int64_t delta = (int64_t)nb.len - src;
+        ecl_buf_append(&nb, old + src, (size_t)(end - src));
+        for (size_t j = prev + 1; j <= r; j++)
+            off[j] += delta;
+        if (i == nh)
+            break;
+        src = off[r + 1];
+        ecl_buf_append(&nb, txt + h[i].off, h[i].m);
+        off[r + 1] = (int64_t)nb.len;
+        prev = r + 1;
+    }
+    ecl_buf_release(&c->bytes);
+    c->bytes = nb;
+    return 0;
+}
+
 /* Rewrites one string column from row `from` on with the given fault kind at probability p. */
 static void mess_strings(mctx *x, ecl_batch *b, const char *table, const char *pk, const char *column, skind kind,
                          double p, size_t from)
@@ -301,60 +426,56 @@ static void mess_strings(mctx *x, ecl_batch *b, const char *table, const char *p
         return;
     ecl_column *c = &b->cols[ci];
     pkref pkr = pk_resolve(b, pk);
+    pkview pv = pkc_get(x, &pkr, pk, from);
     mkeyer mk = mkeyer_of(x, k_skind[kind], table, column);
-    ecl_column nc = str_column();
-    if (ecl_col_reserve(&nc, c->len)) {
-        x->rc = ECL_ENOMEM;
-        return;
-    }
-    for (size_t r = 0; r < c->len && !x->rc; r++) {
+    ecl_buf hits = ECL_BUF_INIT, txt = ECL_BUF_INIT;
+    size_t nh = 0;
+    for (size_t r = from; r < c->len && !x->rc; r++) {
         size_t n;
-        if (ecl_col_is_null(c, r)) {
-            if (ecl_col_push_null(&nc))
-                x->rc = ECL_ENOMEM;
+        if (ecl_col_is_null(c, r))
             continue;
-        }
         const char *s = ecl_col_str(c, r, &n);
+        if (n >= 512)
+            continue;
+        ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
+        if (!ecl_rng_bernoulli(&rng, p))
+            continue;
         char out[600];
         size_t m = n;
-        bool hit = false;
         char pkt[160];
-        if (r >= from && n < 512) {
-            ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
-            if (ecl_rng_bernoulli(&rng, p)) {
-                pk_text(&pkr, r, pkt, sizeof pkt);
-                memcpy(out, s, n);
-                switch (kind) {
-                case SK_WHITESPACE: { /* 1-2 spaces + trimmed value + 1-2 spaces */
-                    size_t a = 0, z = n;
-                    while (a < z && out[a] == ' ')
-                        a++;
-                    while (z > a && out[z - 1] == ' ')
-                        z--;
-                    int lp = (int)ecl_rng_range(&rng, 1, 2), rp = (int)ecl_rng_range(&rng, 1, 2);
-                    char t[600];
-                    m = (size_t)snprintf(t, sizeof t, "%*s%.*s%*s", lp, "", (int)(z - a), out + a, rp, "");
-                    memcpy(out, t, m);
-                    break;
-                }
-                case SK_CASING: apply_case(&rng, out, n); break;
-                case SK_TYPO: m = apply_typo(&rng, out, n, sizeof out); break;
-                case SK_FORMAT: m = apply_format(&rng, column, out, n, sizeof out); break;
-                }
-                hit = m != n || memcmp(out, s, n) != 0;
-            }
+        pk_text(&pkr, r, pkt, sizeof pkt);
+        memcpy(out, s, n);
+        switch (kind) {
+        case SK_WHITESPACE: { /* 1-2 spaces + trimmed value + 1-2 spaces */
+            size_t a = 0, z = n;
+            while (a < z && out[a] == ' ')
+                a++;
+            while (z > a && out[z - 1] == ' ')
+                z--;
+            int lp = (int)ecl_rng_range(&rng, 1, 2), rp = (int)ecl_rng_range(&rng, 1, 2);
+            char t[600];
+            m = (size_t)snprintf(t, sizeof t, "%*s%.*s%*s", lp, "", (int)(z - a), out + a, rp, "");
+            memcpy(out, t, m);
+            break;
         }
-        if (hit)
-            record(x, table, column, k_skind[kind], pkt, s, n, out, m);
-        if (ecl_col_push_str(&nc, hit ? out : s, hit ? m : n))
+        case SK_CASING: apply_case(&rng, out, n); break;
+        case SK_TYPO: m = apply_typo(&rng, out, n, sizeof out); break;
+        case SK_FORMAT: m = apply_format(&rng, column, out, n, sizeof out); break;
+        }
+        if (m == n && memcmp(out, s, n) == 0)
+            continue;
+        record(x, table, column, k_skind[kind], pkt, s, n, out, m);
+        shit h = {r, txt.len, m};
+        if (ecl_buf_append(&txt, out, m) || ecl_buf_append(&hits, &h, sizeof h))
             x->rc = ECL_ENOMEM;
+        nh++;
     }
-    if (x->rc) {
-        drop_column(&nc);
-        return;
-    }
-    drop_column(c);
-    *c = nc;
+    if (!x->rc && nh && splice_strings(c, (const shit *)hits.data, nh, (const char *)txt.data))
+        x->rc = ECL_ENOMEM;
+    if (!x->rc && nh)
+        pkc_touch(x, &pkr, ci);
+    ecl_buf_release(&hits);
+    ecl_buf_release(&txt);
 }
 
 /* ------------------------------------------------------------------ nulls and numbers */
@@ -383,37 +504,42 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
     ecl_column *c = &b->cols[ci];
     pkref pkr = pk_resolve(b, pk);
     mkeyer mk = mkeyer_of(x, "null", table, column);
-    if (c->type == ECL_T_STRING) { /* strings: rebuilt with nulls in place */
-        ecl_column nc = str_column();
-        for (size_t r = 0; r < c->len && !x->rc; r++) {
-            size_t n = 0;
+    pkview pv = pkc_get(x, &pkr, pk, from);
+    if (c->type == ECL_T_STRING) { /* strings: the hit rows emptied, then marked null */
+        ecl_buf hits = ECL_BUF_INIT;
+        size_t nh = 0;
+        for (size_t r = from; r < c->len && !x->rc; r++) {
+            if (ecl_col_is_null(c, r))
+                continue;
+            ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
+            if (!ecl_rng_bernoulli(&rng, p))
+                continue;
             char pkt[160];
-            const char *s = ecl_col_is_null(c, r) ? NULL : ecl_col_str(c, r, &n);
-            bool hit = false;
-            if (s && r >= from) {
-                ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
-                hit = ecl_rng_bernoulli(&rng, p);
-                if (hit)
-                    pk_text(&pkr, r, pkt, sizeof pkt);
-            }
-            if (hit)
-                record(x, table, column, "null", pkt, s, n, NULL, 0);
-            if (s && !hit ? ecl_col_push_str(&nc, s, n) : ecl_col_push_null(&nc))
+            size_t n;
+            const char *s = ecl_col_str(c, r, &n);
+            pk_text(&pkr, r, pkt, sizeof pkt);
+            record(x, table, column, "null", pkt, s, n, NULL, 0);
+            shit h = {r, 0, 0};
+            if (ecl_buf_append(&hits, &h, sizeof h))
                 x->rc = ECL_ENOMEM;
+            nh++;
         }
-        if (x->rc) {
-            drop_column(&nc);
-            return;
-        }
-        drop_column(c);
-        *c = nc;
+        const shit *hv = (const shit *)hits.data;
+        if (!x->rc && nh && splice_strings(c, hv, nh, ""))
+            x->rc = ECL_ENOMEM;
+        for (size_t i = 0; i < nh && !x->rc; i++)
+            if (set_null(c, hv[i].r))
+                x->rc = ECL_ENOMEM;
+        if (!x->rc && nh)
+            pkc_touch(x, &pkr, ci);
+        ecl_buf_release(&hits);
         return;
     }
     for (size_t r = from; r < c->len && !x->rc; r++) {
         if (ecl_col_is_null(c, r))
             continue;
         char pkt[160];
-        ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
+        ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
         pk_text(&pkr, r, pkt, sizeof pkt);
@@ -424,6 +550,7 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
         if (set_null(c, r))
             x->rc = ECL_ENOMEM;
     }
+    pkc_touch(x, &pkr, ci);
 }
 
 /* Money columns scaled by 10 or 100, zeroed or negated (heavy). */
@@ -436,11 +563,12 @@ static void mess_numeric(mctx *x, ecl_batch *b, const char *table, const char *p
     ecl_column *c = &b->cols[ci];
     pkref pkr = pk_resolve(b, pk);
     mkeyer mk = mkeyer_of(x, "numeric_corruption", table, column);
+    pkview pv = pkc_get(x, &pkr, pk, from);
     for (size_t r = from; r < c->len; r++) {
         if (ecl_col_is_null(c, r))
             continue;
         char pkt[160];
-        ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
+        ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
         pk_text(&pkr, r, pkt, sizeof pkt);
@@ -459,6 +587,7 @@ static void mess_numeric(mctx *x, ecl_batch *b, const char *table, const char *p
         ecl_format_decimal(*v, 2, bb);
         record(x, table, column, "numeric_corruption", pkt, a, strlen(a), bb, strlen(bb));
     }
+    pkc_touch(x, &pkr, ci);
 }
 
 /* Sales spike on orders.total_items: configured month factors, else one month a year (chosen by the
@@ -500,6 +629,8 @@ static void mess_spike(mctx *x, ecl_batch *b, size_t from)
         snprintf(bb, sizeof bb, "%d", nv);
         record(x, "orders", "total_items", "spike", pkt, a, strlen(a), bb, strlen(bb));
     }
+    pkref pkr = pk_resolve(b, "order_id");
+    pkc_touch(x, &pkr, ti);
 }
 
 /* Reason bias: a share of returns get a reason redrawn from the category's weights (category of the
@@ -568,6 +699,7 @@ static void mess_reason_bias(mctx *x, ecl_batch *ret, const ecl_batch *items, si
     }
     drop_column(reason);
     *reason = nc;
+    pkc_touch(x, &pkr, rr);
 }
 
 /* Orders emitted after their order date (decided in the simulation; recorded here). */
@@ -604,9 +736,10 @@ static void mess_duplicates(mctx *x, ecl_batch *b, size_t t, const char *table, 
     }
     pkref pkr = pk_resolve(b, pk);
     mkeyer mk = mkeyer_of(x, "duplicate", table, pk);
+    pkview pv = pkc_get(x, &pkr, pk, from);
     for (size_t r = from; r < n; r++) {
         char pkt[160];
-        ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
+        ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
         pk_text(&pkr, r, pkt, sizeof pkt);
@@ -650,7 +783,8 @@ int ec_mess_apply(ecl_cursor *c, const ec_model *M, int32_t day, ecl_batch *out,
 {
     if (M->k.mess_level == EC_MESS_NONE)
         return 0;
-    mctx x = {c, M, &M->k.mess[M->k.mess_level], day, counts, c->mess_log, e, 0};
+    pkcache pkc = {0};
+    mctx x = {c, M, &M->k.mess[M->k.mess_level], day, counts, c->mess_log, e, 0, &pkc};
     const ecl_model_table *tb = M->tables;
 #define T(t) &out[t], tb[t].name, tb[t].primary_key
     /* pass 1: style (whitespace then casing), as the original */
@@ -679,6 +813,7 @@ int ec_mess_apply(ecl_cursor *c, const ec_model *M, int32_t day, ecl_batch *out,
         mess_duplicates(&x, &out[t], (size_t)t, tb[t].name, tb[t].primary_key, first[t]);
     }
 #undef T
+    pkc_release(&pkc);
     if (x.rc)
         return ecl_err_set(e, x.rc, "out of memory injecting messiness");
     return 0;
@@ -688,7 +823,7 @@ int ec_mess_static(const ec_model *M, ecl_batch *b, ecl_mess_counts *counts, ecl
 {
     if (M->k.mess_level == EC_MESS_NONE)
         return 0;
-    mctx x = {NULL, M, &M->k.mess[M->k.mess_level], 0, counts, log, e, 0};
+    mctx x = {NULL, M, &M->k.mess[M->k.mess_level], 0, counts, log, e, 0, NULL};
     const ecl_model_table *t = &M->tables[T_PROD];
     mess_strings(&x, b, t->name, t->primary_key, "product_name", SK_WHITESPACE, x.lv->whitespace, 0);
     mess_strings(&x, b, t->name, t->primary_key, "product_name", SK_CASING, x.lv->casing, 0);
