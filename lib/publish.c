@@ -1076,28 +1076,6 @@ int ecl_publish_recover(const char *root, const char *table, int *n, ecl_err *e)
 
 /* ---- upload to a sink ---- */
 
-typedef struct stale_ctx {
-    ecl_sink *sink;
-    const ecl_manifest *m;
-    const char *dir_key;
-    ecl_err *e;
-    int rc;
-} stale_ctx;
-
-static int delete_stale(const char *key, const ecl_obj_info *info, void *arg)
-{
-    (void)info;
-    stale_ctx *c = arg;
-    const char *base = key + strlen(c->dir_key) + 1;
-    if (strcmp(base, ECL_MANIFEST_NAME) == 0 || strcmp(base, ECL_SUCCESS_NAME) == 0)
-        return 0;
-    for (size_t i = 0; i < c->m->nfiles; i++)
-        if (strcmp(c->m->files[i].path, key) == 0)
-            return 0;
-    c->rc = c->sink->ops->del(c->sink, key, c->e);
-    return c->rc;
-}
-
 int ecl_publish_upload(ecl_sink *sink, const char *local_root, const ecl_pub_result *res,
                        uint64_t *bytes_sent, ecl_err *e)
 {
@@ -1126,12 +1104,20 @@ int ecl_publish_upload(ecl_sink *sink, const char *local_root, const ecl_pub_res
         rc = sink->ops->put_bytes(sink, res->manifest_json.data, res->manifest_json.len, key, &po, NULL, e);
     }
     if (!rc) {
-        char prefix[1200];
-        snprintf(prefix, sizeof prefix, "%s/", res->dir_key);
-        stale_ctx sc = {sink, &m, res->dir_key, e, 0};
-        rc = sink->ops->list(sink, prefix, delete_stale, &sc, e);
-        if (!rc)
-            rc = sc.rc;
+        /* Names below the directory: the manifest's paths start with it. */
+        const char **keep = calloc(m.nfiles + 2, sizeof *keep);
+        size_t nkeep = 0, dlen = strlen(res->dir_key);
+        if (!keep)
+            rc = ecl_err_set(e, ECL_ENOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < m.nfiles; i++)
+            if (strncmp(m.files[i].path, res->dir_key, dlen) == 0 && m.files[i].path[dlen] == '/')
+                keep[nkeep++] = m.files[i].path + dlen + 1;
+        if (!rc) {
+            keep[nkeep++] = ECL_MANIFEST_NAME;
+            keep[nkeep++] = ECL_SUCCESS_NAME;
+            rc = ecl_sink_delete_except(sink, res->dir_key, keep, nkeep, e);
+        }
+        free(keep);
     }
     if (!rc) {
         snprintf(key, sizeof key, "%s/%s", res->dir_key, ECL_SUCCESS_NAME);

@@ -1,4 +1,6 @@
 /* Sink dispatch by URL scheme. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sink.h"
@@ -42,4 +44,37 @@ int ecl_sink_open(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err
                            (int)(sep - url), url, url);
     }
     return ecl_sink_open_file(s, url, o, e);
+}
+
+typedef struct except_ctx {
+    ecl_sink *sink;
+    size_t prefix_len;
+    const char *const *keep;
+    size_t nkeep;
+    ecl_err *e;
+    int rc;
+} except_ctx;
+
+static int delete_unless_kept(const char *key, const ecl_obj_info *info, void *arg)
+{
+    (void)info;
+    except_ctx *c = arg;
+    const char *name = key + c->prefix_len;
+    for (size_t i = 0; i < c->nkeep; i++)
+        if (strcmp(name, c->keep[i]) == 0)
+            return 0;
+    c->rc = c->sink->ops->del(c->sink, key, c->e);
+    return c->rc;
+}
+
+int ecl_sink_delete_except(ecl_sink *sink, const char *dir_key, const char *const *keep, size_t nkeep,
+                           ecl_err *e)
+{
+    char *prefix = NULL;
+    if (asprintf(&prefix, "%s/", dir_key) < 0)
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+    except_ctx c = {sink, strlen(prefix), keep, nkeep, e, 0};
+    int rc = sink->ops->list(sink, prefix, delete_unless_kept, &c, e);
+    free(prefix);
+    return rc ? rc : c.rc;
 }

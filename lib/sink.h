@@ -78,6 +78,11 @@ static inline void ecl_sink_free(ecl_sink *s)
 /* Is url a remote (non-file) destination? */
 bool ecl_sink_is_remote(const char *url);
 
+/* Deletes every object under dir_key + "/" whose name below it is not one of keep[0..nkeep): what
+ * a republished directory's new version no longer has must not linger next to it. */
+int ecl_sink_delete_except(ecl_sink *sink, const char *dir_key, const char *const *keep, size_t nkeep,
+                           ecl_err *e);
+
 /* Scheme back ends, called by ecl_sink_open: the local directory sink (sink_file.c) and the object
  * stores (s3:// and gs://). */
 int ecl_sink_open_file(ecl_sink **s, const char *url, const ecl_sink_opts *o, ecl_err *e);

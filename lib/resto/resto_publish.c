@@ -116,31 +116,6 @@ static char *manifest_json(const char *partition, bool parquet, const pub_file *
     return t;
 }
 
-typedef struct stale_ctx {
-    ecl_sink *sink;
-    size_t prefix_len;
-    const pub_file *files;
-    size_t nfiles;
-    ecl_err *e;
-    int rc;
-} stale_ctx;
-
-/* Deletes an object of the directory that the new version does not have (e.g. the CSV files of a
- * window republished as Parquet). */
-static int delete_stale(const char *key, const ecl_obj_info *info, void *arg)
-{
-    (void)info;
-    stale_ctx *c = arg;
-    const char *base = key + c->prefix_len;
-    if (strcmp(base, "_MANIFEST.json") == 0 || strcmp(base, "_SUCCESS") == 0)
-        return 0;
-    for (size_t i = 0; i < c->nfiles; i++)
-        if (strcmp(base, c->files[i].name) == 0)
-            return 0;
-    c->rc = c->sink->ops->del(c->sink, key, c->e);
-    return c->rc;
-}
-
 /* Object storage: data, manifest, stale objects removed, then _SUCCESS; each object appears whole
  * (the sink's promise). Unchanged objects are skipped, so a republished window writes nothing. */
 static int publish_remote(ecl_sink *sink, const char *partition, bool parquet, pub_file *files,
@@ -150,11 +125,16 @@ static int publish_remote(ecl_sink *sink, const char *partition, bool parquet, p
     int rc = 0;
     for (size_t i = 0; i <= nfiles + 1 && !rc; i++) {
         if (i == nfiles + 1) {
-            snprintf(key, sizeof key, "%s/", partition);
-            stale_ctx sc = {sink, strlen(key), files, nfiles, e, 0};
-            rc = sink->ops->list(sink, key, delete_stale, &sc, e);
-            if (!rc)
-                rc = sc.rc;
+            /* e.g. the CSV files of a window republished as Parquet */
+            const char **keep = calloc(nfiles + 2, sizeof *keep);
+            if (!keep)
+                return ecl_err_set(e, ECL_ENOMEM, "out of memory");
+            for (size_t j = 0; j < nfiles; j++)
+                keep[j] = files[j].name;
+            keep[nfiles] = "_MANIFEST.json";
+            keep[nfiles + 1] = "_SUCCESS";
+            rc = ecl_sink_delete_except(sink, partition, keep, nfiles + 2, e);
+            free(keep);
             if (rc)
                 break;
         }
