@@ -101,6 +101,11 @@ int ecl_publish_stage(ecl_publisher *p, size_t idx, const char *value, const ecl
                       const uint32_t *dup_seq, const ecl_mess_counts *mess, ecl_pub_staged **out,
                       ecl_err *e);
 int ecl_publish_commit(ecl_pub_staged *s, ecl_pub_result *res, ecl_err *e);
+/* Commits n staged partitions of one publisher together, in the same order of durable steps, with
+ * two flushes of the file system for the whole group instead of four fsyncs per partition (each of
+ * which, on file systems without a journal, also flushes the device cache). For each i, rcs[i] and
+ * errs[i] tell whether v[i] committed; res[i] is filled for those that did. Consumes every v[i]. */
+int ecl_publish_commit_group(ecl_pub_staged **v, size_t n, ecl_pub_result *res, int *rcs, ecl_err *errs);
 void ecl_publish_discard(ecl_pub_staged *s);
 const char *ecl_pub_staged_dir_key(const ecl_pub_staged *s);
 

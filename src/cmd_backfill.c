@@ -498,46 +498,51 @@ static void day_failed(bf_run *r, size_t k, int day, const ecl_err *e)
 
 /* Makes a staged daily partition durable and visible, then does the bookkeeping. Returns nonzero
  * when the run must stop. */
-static int finish_day(bf_run *r, size_t k, int day, ecl_pub_staged *staged)
+static int day_committed(bf_run *r, size_t k, int day, ecl_pub_result *res, int rc, ecl_err *e)
 {
     const ecl_model_table *t = ecl_model_table_at(r->model, r->tab_model[r->daily[k]]);
     int c = chunk_of(r, day);
-    ecl_pub_result res;
-    ecl_err e = ECL_ERR_INIT;
-    int rc = ecl_publish_commit(staged, &res, &e);
     if (!rc) {
-        rc = commit_remote(r, &res, &e);
+        rc = commit_remote(r, res, e);
         if (rc)
-            ecl_pub_result_release(&res);
+            ecl_pub_result_release(res);
     }
     if (rc) {
-        day_failed(r, k, day, &e);
+        day_failed(r, k, day, e);
         return rc;
     }
-    part_ledger(r, t->name, res.partition, "committed", &res, NULL);
-    run_hooks(r, &res);
-    drop_staging(r, &res);
+    part_ledger(r, t->name, res->partition, "committed", res, NULL);
+    run_hooks(r, res);
+    drop_staging(r, res);
     pthread_mutex_lock(&r->mu);
     chunk_tab *ct = &r->ct[(size_t)c * r->ndaily + k];
     ct->pending--;
-    ct->rows += res.rows;
-    ct->bytes += res.bytes;
+    ct->rows += res->rows;
+    ct->bytes += res->bytes;
     ct->parts++;
-    r->rows += res.rows;
-    r->bytes += res.bytes;
+    r->rows += res->rows;
+    r->bytes += res->bytes;
     r->written++;
     if (ct->pending == 0 && !ct->failed)
         chunk_close(r, c, k, "completed", NULL);
     pthread_mutex_unlock(&r->mu);
-    cli_progress_add(r->prog, 1, res.rows, res.bytes);
-    ecl_pub_result_release(&res);
+    cli_progress_add(r->prog, 1, res->rows, res->bytes);
+    ecl_pub_result_release(res);
     return 0;
+}
+
+static int finish_day(bf_run *r, size_t k, int day, ecl_pub_staged *staged)
+{
+    ecl_pub_result res;
+    ecl_err e = ECL_ERR_INIT;
+    int rc = ecl_publish_commit(staged, &res, &e);
+    return day_committed(r, k, day, &res, rc, &e);
 }
 
 /* ---- the commit pool: fsync, rename and ledger updates wait for the disk on their own threads,
  * so the encoding threads never sit idle in fsync ---- */
 
-enum { IO_QUEUE_MAX = 64, IO_THREADS_MAX = 8 };
+enum { IO_QUEUE_MAX = 64, IO_THREADS_MAX = 8, IO_GROUP = 32, IO_GROUP_WAIT_MS = 200 };
 
 typedef struct io_job {
     struct io_job *next;
@@ -545,6 +550,33 @@ typedef struct io_job {
     size_t k;
     int day;
 } io_job;
+
+/* Commits the jobs a thread took from the queue as one group (see ecl_publish_commit_group): while
+ * one group waits for the disk, the next one gathers, so the number of flushes follows the disk's
+ * pace instead of the number of partitions. */
+static void finish_group(bf_run *r, io_job **jobs, size_t n)
+{
+    ecl_pub_staged **v = calloc(n, sizeof *v);
+    ecl_pub_result *res = calloc(n, sizeof *res);
+    int *rcs = calloc(n, sizeof *rcs);
+    ecl_err *errs = calloc(n, sizeof *errs);
+    if (!v || !res || !rcs || !errs) {
+        for (size_t i = 0; i < n; i++)
+            finish_day(r, jobs[i]->k, jobs[i]->day, jobs[i]->staged);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            v[i] = jobs[i]->staged;
+            errs[i] = (ecl_err)ECL_ERR_INIT;
+        }
+        ecl_publish_commit_group(v, n, res, rcs, errs);
+        for (size_t i = 0; i < n; i++)
+            day_committed(r, jobs[i]->k, jobs[i]->day, &res[i], rcs[i], &errs[i]);
+    }
+    free(v);
+    free(res);
+    free(rcs);
+    free(errs);
+}
 
 typedef struct io_pool {
     bf_run *r;
@@ -564,17 +596,35 @@ static void *io_main(void *arg)
     for (;;) {
         while (!p->head && !p->closing)
             pthread_cond_wait(&p->more, &p->mu);
-        io_job *j = p->head;
-        if (!j)
+        if (!p->head)
             break;
-        p->head = j->next;
+        /* Local partitions wait a moment for company: a group of IO_GROUP costs two flushes of the
+         * file system, the same as a single one. Uploads go one partition per thread, in parallel. */
+        size_t want = p->r->remote ? 1 : IO_GROUP;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += IO_GROUP_WAIT_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while (p->n < want && !p->closing && !__atomic_load_n(&p->r->stop, __ATOMIC_RELAXED))
+            if (pthread_cond_timedwait(&p->more, &p->mu, &until) == ETIMEDOUT)
+                break;
+        if (!p->head)
+            continue;
+        io_job *jobs[IO_QUEUE_MAX];
+        size_t n = 0;
+        while (p->head && n < want) {
+            jobs[n++] = p->head;
+            p->head = p->head->next;
+        }
         if (!p->head)
             p->tail = NULL;
-        p->n--;
-        pthread_cond_signal(&p->room);
+        p->n -= n;
+        pthread_cond_broadcast(&p->room);
         pthread_mutex_unlock(&p->mu);
-        finish_day(p->r, j->k, j->day, j->staged);
-        free(j);
+        finish_group(p->r, jobs, n);
+        for (size_t i = 0; i < n; i++)
+            free(jobs[i]);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);

@@ -4,6 +4,7 @@
 // final files are byte-identical to an uninterrupted run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './lib/run.mjs';
 import { run, hashTree, verify, EPOCH_ENV } from './lib/rawzone.mjs';
@@ -18,6 +19,14 @@ function checkAfterCrash(dest, label) {
   const bad = v.json.problems.filter((p) => p.kind !== 'missing' && p.kind !== 'partial');
   assert.deepEqual(bad, [], `${label}: committed partitions must never be corrupt`);
   return v.json;
+}
+
+function committedAny(dest) {
+  try {
+    return readdirSync(join(dest, 'orders')).some((p) => existsSync(join(dest, 'orders', p, '_SUCCESS')));
+  } catch {
+    return false;
+  }
 }
 
 function killAfter(dest, ms, extra) {
@@ -71,20 +80,31 @@ test('kill -9 at 20 moments never leaves a corrupt committed partition; resume i
 test('Ctrl-C stops at a clean point with exit 130 and the run resumes', async () => {
   const d = tempDir();
   const dest = join(d, 'lake');
-  const args = ['--no-progress', 'backfill', '--start-date', '2020-01-01', '--end-date', '2020-04-30', '--dest', dest, '--json'];
+  // A whole year, interrupted as soon as the first partition is committed: the run is then surely
+  // under way and far from done, however fast the machine.
+  const range = ['--start-date', '2020-01-01', '--end-date', '2020-12-31'];
+  const args = ['--no-progress', 'backfill', ...range, '--dest', dest, '--json'];
   const res = await new Promise((resolve) => {
     const child = eclSpawn(args, { env: EPOCH_ENV });
     let out = '';
     child.stdout.on('data', (b) => { out += b; });
-    setTimeout(() => child.kill('SIGINT'), 1500);
-    child.on('exit', (code) => resolve({ code, out }));
+    const poll = setInterval(() => {
+      if (committedAny(dest)) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      resolve({ code, out });
+    });
   });
   assert.equal(res.code, 130);
   const summary = JSON.parse(res.out);
   assert.equal(summary.status, 'interrupted');
   const v = verify(dest);
   assert.deepEqual(v.json.problems.filter((p) => p.kind !== 'missing' && p.kind !== 'partial'), []);
-  const done = run(['backfill', '--start-date', '2020-01-01', '--end-date', '2020-04-30', '--dest', dest]);
+  const done = run(['backfill', ...range, '--dest', dest]);
   assert.equal(done.code, 0, done.stderr);
   assert.equal(verify(dest).code, 0);
 });
