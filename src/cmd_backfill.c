@@ -1,7 +1,8 @@
 /* ecomlake backfill - hydrate a lake with a date range of partitions, chunked, resumable and audited.
  *
- * Generates straight to Parquet (no CSV detour): worker threads each own a cursor over a contiguous
- * run of days, publish every pending (table, day) partition atomically, and record it in the ledger.
+ * Generates straight to Parquet (no CSV detour): one generator steps the world day by day, encoding
+ * threads publish every pending (table, day) partition atomically, and commit threads make groups of
+ * them durable and record them in the ledger.
  * A re-run of the same command skips partitions already committed with the same batch, config, seed
  * and messiness, and redoes everything else. */
 #include <errno.h>
@@ -80,7 +81,6 @@ typedef struct bf_run {
     int nfailed_list;
     ecl_err err;
     int stop;
-    int next_day;     /* dynamic day scheduling: the next day index to claim */
     struct io_pool *io; /* commits staged partitions off the encoding threads (NULL = inline) */
     cli_progress *prog;
 } bf_run;
@@ -727,9 +727,8 @@ static int publish_day(bf_run *r, size_t k, int day, const ecl_batch *rows, cons
 typedef struct seg {
     bf_run *r;
     int d0, d1; /* day indexes [d0, d1) */
-    bool count_only; /* dry run: count rows per chunk and table */
-    uint64_t *counts; /* dry run: [chunk * ndaily + k] */
-    ecl_batch *sample; /* dry run: first non-empty batch per daily table (owned by the caller) */
+    uint64_t *counts; /* [chunk * ndaily + k] */
+    ecl_batch *sample; /* first non-empty batch per daily table (owned by the caller) */
     bool *sampled;
     ecl_err err;
     int rc;
@@ -743,108 +742,58 @@ static bool day_pending(const bf_run *r, int d)
     return false;
 }
 
-/* The next day this worker emits after day `prev` (-1 at the start), or -1 when none is left. Real
- * runs share one counter, so a worker that finishes early takes the next day instead of waiting
- * for the others (later days carry more rows); the cursor seeks over the days others took. Dry runs
- * keep contiguous segments, so their sample day does not depend on thread timing. */
-static int claim_day(seg *s, int prev)
-{
-    bf_run *r = s->r;
-    if (s->count_only) {
-        int d = prev < 0 ? s->d0 : prev + 1;
-        return d < s->d1 ? d : -1;
-    }
-    for (;;) {
-        /* After a failure no new day starts; days already claimed are finished. */
-        if (__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
-            return -1;
-        int d = __atomic_fetch_add(&r->next_day, 1, __ATOMIC_RELAXED);
-        if (d >= r->ndays)
-            return -1;
-        if (day_pending(r, d))
-            return d;
-    }
-}
-
-static void *worker(void *arg)
+/* A dry-run worker: counts the rows of its contiguous run of days (contiguous, so the sample day
+ * does not depend on thread timing) and keeps the first non-empty batch of each table. */
+static void *count_worker(void *arg)
 {
     seg *s = arg;
     bf_run *r = s->r;
-    int d = claim_day(s, -1);
-    if (d < 0)
+    if (s->d0 >= s->d1)
         return NULL;
     size_t nt = ecl_model_ntables(r->model);
     ecl_batch *b = calloc(nt, sizeof *b);
-    uint32_t *dup = NULL;
-    size_t dupcap = 0;
-    ecl_mess_counts mc = {0};
     ecl_cursor *cur = NULL;
+    ecl_mess_counts mc = {0};
     int rc = b ? 0 : ecl_err_set(&s->err, ECL_ENOMEM, "out of memory starting a worker");
     for (size_t i = 0; !rc && i < nt; i++)
         if (ecl_batch_init(&b[i], &ecl_model_table_at(r->model, i)->schema))
             rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory starting a worker");
     if (!rc)
-        rc = ecl_cursor_open(&cur, r->model, r->cfg->start + d, &s->err);
-    for (; !rc && d >= 0; d = claim_day(s, d)) {
-        /* seek over the days other workers emit */
-        while (!rc && ecl_cursor_day(cur) < r->cfg->start + d) {
-            if (ecl_cancelled())
-                break;
-            rc = ecl_cursor_step(cur, false, b, NULL, &s->err);
-        }
+        rc = ecl_cursor_open(&cur, r->model, r->cfg->start + s->d0, &s->err);
+    for (int d = s->d0; !rc && d < s->d1; d++) {
         if (ecl_cancelled()) {
             rc = ecl_err_set(&s->err, ECL_EINTR, "interrupted");
             break;
         }
-        if (rc || (s->count_only && __atomic_load_n(&r->stop, __ATOMIC_RELAXED)))
+        if (__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
             break;
         for (size_t i = 0; i < nt; i++)
             if (ecl_model_table_at(r->model, i)->kind == ECL_TABLE_DAILY)
                 ecl_batch_clear(&b[i]);
         ecl_mess_counts_clear(&mc);
-        rc = ecl_cursor_step(cur, true, b, &mc, &s->err);
-        if (rc)
+        if ((rc = ecl_cursor_step(cur, true, b, &mc, &s->err)))
             break;
         int c = chunk_of(r, d);
         for (size_t k = 0; !rc && k < r->ndaily; k++) {
             size_t mi = r->tab_model[r->daily[k]];
-            if (s->count_only) {
-                s->counts[(size_t)c * r->ndaily + k] += b[mi].nrows;
-                if (!s->sampled[k] && b[mi].nrows) {
-                    s->sampled[k] = true;
-                    ecl_batch_release(&s->sample[k]);
-                    if (ecl_batch_init(&s->sample[k], &ecl_model_table_at(r->model, mi)->schema))
-                        rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory sampling");
-                    for (size_t row = 0; !rc && row < b[mi].nrows; row++)
-                        if (ecl_batch_append_row(&s->sample[k], &b[mi], row))
-                            rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory sampling");
-                    if (!rc)
-                        rc = ecl_batch_seal(&s->sample[k], &s->err);
-                }
+            s->counts[(size_t)c * r->ndaily + k] += b[mi].nrows;
+            if (s->sampled[k] || !b[mi].nrows)
                 continue;
-            }
-            if (r->done[(size_t)d * r->ndaily + k])
-                continue;
-            if (b[mi].nrows > dupcap) {
-                uint32_t *nd = realloc(dup, b[mi].nrows * sizeof *nd);
-                if (!nd) {
-                    rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory");
-                    break;
-                }
-                dup = nd;
-                dupcap = b[mi].nrows;
-            }
-            for (size_t row = 0; row < b[mi].nrows; row++)
-                dup[row] = ecl_cursor_dup_seq(cur, mi, row);
-            if (publish_day(r, k, d, &b[mi], dup, &mc))
-                break; /* recorded in the run; stop this worker */
+            s->sampled[k] = true;
+            ecl_batch_release(&s->sample[k]);
+            if (ecl_batch_init(&s->sample[k], &ecl_model_table_at(r->model, mi)->schema))
+                rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory sampling");
+            for (size_t row = 0; !rc && row < b[mi].nrows; row++)
+                if (ecl_batch_append_row(&s->sample[k], &b[mi], row))
+                    rc = ecl_err_set(&s->err, ECL_ENOMEM, "out of memory sampling");
+            if (!rc)
+                rc = ecl_batch_seal(&s->sample[k], &s->err);
         }
     }
     ecl_cursor_free(cur);
     for (size_t i = 0; b && i < nt; i++)
         ecl_batch_release(&b[i]);
     free(b);
-    free(dup);
     ecl_mess_counts_release(&mc);
     s->rc = rc;
     if (rc && rc != ECL_EINTR) {
@@ -855,73 +804,301 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Runs `jobs` workers: over a shared day counter, or for dry runs over contiguous, equal runs of days. */
-static int run_workers(bf_run *r, bool count_only, uint64_t *counts, ecl_batch *samples, bool *sampled,
-                       ecl_err *e)
+/* ---- real runs: one generator, `jobs` encoders ----
+ * The world is simulated once, day after day, by one generator; encoders take the (day, table)
+ * partitions it fills. Before, each worker stepped its own copy of the world through every day,
+ * emitting one day in `jobs` and re-simulating the rest. Days go through a few slots, so the
+ * generator stays at most NSLOTS days ahead of the encoders. */
+
+typedef struct day_slot {
+    int day;      /* -1: free */
+    size_t next;  /* next daily table index k to hand out */
+    int busy;     /* partitions of this day being encoded */
+    ecl_batch *b; /* [ntables of the model] */
+    uint32_t **dup; /* [ntables]: duplicate numbers per row */
+    size_t *dupcap;
+    ecl_mess_counts mc;
+} day_slot;
+
+typedef struct gen_pipe {
+    bf_run *r;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    day_slot *slots;
+    int nslots;
+    bool gen_done;
+    int rc; /* first error of the generator or an encoder */
+    ecl_err err;
+} gen_pipe;
+
+static void pipe_fail(gen_pipe *g, int rc, const ecl_err *e)
+{
+    pthread_mutex_lock(&g->mu);
+    if (!g->rc || g->rc == ECL_EINTR) {
+        g->rc = rc;
+        if (e)
+            g->err = *e;
+    }
+    if (rc != ECL_EINTR)
+        g->r->stop = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static bool pipe_stopped(const gen_pipe *g)
+{
+    return __atomic_load_n(&g->r->stop, __ATOMIC_RELAXED) || ecl_cancelled();
+}
+
+/* The next pending table of slot s at or after s->next, or ndaily when none is left. */
+static size_t slot_next_table(const bf_run *r, const day_slot *s)
+{
+    size_t k = s->next;
+    while (k < r->ndaily && r->done[(size_t)s->day * r->ndaily + k])
+        k++;
+    return k;
+}
+
+static void *encoder_main(void *arg)
+{
+    gen_pipe *g = arg;
+    bf_run *r = g->r;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        /* the oldest day with a partition left */
+        day_slot *s = NULL;
+        size_t k = 0;
+        for (int i = 0; i < g->nslots; i++) {
+            day_slot *c = &g->slots[i];
+            if (c->day < 0 || (s && c->day > s->day))
+                continue;
+            size_t ck = slot_next_table(r, c);
+            if (ck < r->ndaily) {
+                s = c;
+                k = ck;
+            }
+        }
+        if (pipe_stopped(g) || (!s && g->gen_done))
+            break;
+        if (!s) {
+            pthread_cond_wait(&g->cv, &g->mu);
+            continue;
+        }
+        s->next = k + 1;
+        s->busy++;
+        pthread_mutex_unlock(&g->mu);
+        size_t mi = r->tab_model[r->daily[k]];
+        /* A failed partition is recorded in the run, which stops taking new ones. */
+        publish_day(r, k, s->day, &s->b[mi], s->dup[mi], &s->mc);
+        pthread_mutex_lock(&g->mu);
+        if (--s->busy == 0 && slot_next_table(r, s) >= r->ndaily) {
+            s->day = -1;
+            pthread_cond_broadcast(&g->cv);
+        }
+    }
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* Steps the world through every day of the run, filling a free slot for each day with pending
+ * partitions and merely simulating the others. */
+static void generate(gen_pipe *g)
+{
+    bf_run *r = g->r;
+    ecl_err e = ECL_ERR_INIT;
+    ecl_cursor *cur = NULL;
+    size_t nt = ecl_model_ntables(r->model);
+    ecl_batch *scratch = calloc(nt, sizeof *scratch); /* for days only simulated */
+    int rc = scratch ? 0 : ecl_err_set(&e, ECL_ENOMEM, "out of memory starting the generator");
+    for (size_t i = 0; !rc && i < nt; i++)
+        if (ecl_batch_init(&scratch[i], &ecl_model_table_at(r->model, i)->schema))
+            rc = ecl_err_set(&e, ECL_ENOMEM, "out of memory starting the generator");
+    if (!rc)
+        rc = ecl_cursor_open(&cur, r->model, r->cfg->start, &e);
+    for (int d = 0; !rc && d < r->ndays; d++) {
+        if (pipe_stopped(g))
+            break;
+        if (!day_pending(r, d)) {
+            rc = ecl_cursor_step(cur, false, scratch, NULL, &e);
+            continue;
+        }
+        pthread_mutex_lock(&g->mu);
+        day_slot *s = NULL;
+        while (!s && !pipe_stopped(g)) {
+            for (int i = 0; i < g->nslots && !s; i++)
+                if (g->slots[i].day < 0)
+                    s = &g->slots[i];
+            if (!s)
+                pthread_cond_wait(&g->cv, &g->mu);
+        }
+        pthread_mutex_unlock(&g->mu);
+        if (!s)
+            break;
+        for (size_t i = 0; i < nt; i++)
+            if (ecl_model_table_at(r->model, i)->kind == ECL_TABLE_DAILY)
+                ecl_batch_clear(&s->b[i]);
+        ecl_mess_counts_clear(&s->mc);
+        if ((rc = ecl_cursor_step(cur, true, s->b, &s->mc, &e)))
+            break;
+        for (size_t k = 0; !rc && k < r->ndaily; k++) {
+            size_t mi = r->tab_model[r->daily[k]];
+            if (s->b[mi].nrows > s->dupcap[mi]) {
+                uint32_t *nd = realloc(s->dup[mi], s->b[mi].nrows * sizeof *nd);
+                if (!nd) {
+                    rc = ecl_err_set(&e, ECL_ENOMEM, "out of memory");
+                    break;
+                }
+                s->dup[mi] = nd;
+                s->dupcap[mi] = s->b[mi].nrows;
+            }
+            for (size_t row = 0; row < s->b[mi].nrows; row++)
+                s->dup[mi][row] = ecl_cursor_dup_seq(cur, mi, row);
+        }
+        if (rc)
+            break;
+        pthread_mutex_lock(&g->mu);
+        s->next = 0;
+        s->day = d;
+        pthread_cond_broadcast(&g->cv);
+        pthread_mutex_unlock(&g->mu);
+    }
+    if (!rc && ecl_cancelled())
+        rc = ecl_err_set(&e, ECL_EINTR, "interrupted");
+    ecl_cursor_free(cur);
+    for (size_t i = 0; scratch && i < nt; i++)
+        ecl_batch_release(&scratch[i]);
+    free(scratch);
+    if (rc)
+        pipe_fail(g, rc, &e);
+    pthread_mutex_lock(&g->mu);
+    g->gen_done = true;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void pipe_release(gen_pipe *g, size_t nt)
+{
+    for (int i = 0; g->slots && i < g->nslots; i++) {
+        day_slot *s = &g->slots[i];
+        for (size_t t = 0; t < nt; t++) {
+            if (s->b)
+                ecl_batch_release(&s->b[t]);
+            if (s->dup)
+                free(s->dup[t]);
+        }
+        free(s->b);
+        free(s->dup);
+        free(s->dupcap);
+        ecl_mess_counts_release(&s->mc);
+    }
+    free(g->slots);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+static int run_pipeline(bf_run *r, ecl_err *e)
+{
+    int jobs = (int)r->cfg->jobs;
+    size_t nt = ecl_model_ntables(r->model);
+    gen_pipe g = {.r = r, .nslots = jobs + 2, .err = ECL_ERR_INIT};
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    g.slots = calloc((size_t)g.nslots, sizeof *g.slots);
+    int rc = g.slots ? 0 : ECL_ENOMEM;
+    for (int i = 0; !rc && i < g.nslots; i++) {
+        day_slot *s = &g.slots[i];
+        s->day = -1;
+        s->b = calloc(nt, sizeof *s->b);
+        s->dup = calloc(nt, sizeof *s->dup);
+        s->dupcap = calloc(nt, sizeof *s->dupcap);
+        if (!s->b || !s->dup || !s->dupcap)
+            rc = ECL_ENOMEM;
+        for (size_t t = 0; !rc && t < nt; t++)
+            if (ecl_batch_init(&s->b[t], &ecl_model_table_at(r->model, t)->schema))
+                rc = ECL_ENOMEM;
+    }
+    pthread_t *th = rc ? NULL : calloc((size_t)jobs, sizeof *th);
+    if (rc || !th) {
+        free(th);
+        pipe_release(&g, nt);
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory starting the workers");
+    }
+    io_start(r, jobs * 2 < 4 ? 4 : jobs * 2);
+    int started = 0;
+    for (int j = 0; j < jobs; j++)
+        if (pthread_create(&th[started], NULL, encoder_main, &g) == 0)
+            started++;
+    if (!started) {
+        g.rc = ecl_err_set(&g.err, ECL_ENOMEM, "cannot start an encoding thread");
+    } else {
+        generate(&g);
+    }
+    for (int j = 0; j < started; j++)
+        pthread_join(th[j], NULL);
+    io_stop(r);
+    free(th);
+    rc = g.rc;
+    if (rc)
+        *e = g.err;
+    pipe_release(&g, nt);
+    return rc;
+}
+
+/* Dry runs: `jobs` workers over contiguous, equal runs of days, each counting what it emits. */
+static int run_counts(bf_run *r, uint64_t *counts, ecl_batch *samples, bool *sampled, ecl_err *e)
 {
     int jobs = (int)r->cfg->jobs;
     if (jobs > r->ndays)
         jobs = r->ndays;
     seg *segs = calloc((size_t)jobs, sizeof *segs);
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
-    uint64_t **cnt = calloc((size_t)jobs, sizeof *cnt);
-    ecl_batch **smp = calloc((size_t)jobs, sizeof *smp);
-    bool **smpd = calloc((size_t)jobs, sizeof *smpd);
-    if (!segs || !th || !cnt || !smp || !smpd) {
-        free(segs), free(th), free(cnt), free(smp), free(smpd);
+    bool *started = calloc((size_t)jobs, sizeof *started);
+    if (!segs || !th || !started) {
+        free(segs), free(th), free(started);
         return ecl_err_set(e, ECL_ENOMEM, "out of memory starting workers");
     }
     size_t ncounts = (size_t)r->nchunks * r->ndaily;
+    int rc = 0;
     for (int j = 0; j < jobs; j++) {
-        segs[j] = (seg){.r = r, .d0 = (int)((long)r->ndays * j / jobs), .d1 = (int)((long)r->ndays * (j + 1) / jobs),
-                        .count_only = count_only};
-        if (count_only) {
-            cnt[j] = calloc(ncounts ? ncounts : 1, sizeof **cnt);
-            smp[j] = calloc(r->ndaily ? r->ndaily : 1, sizeof **smp);
-            smpd[j] = calloc(r->ndaily ? r->ndaily : 1, sizeof **smpd);
-            segs[j].counts = cnt[j];
-            segs[j].sample = smp[j];
-            segs[j].sampled = smpd[j];
-        }
+        segs[j] = (seg){.r = r, .d0 = (int)((long)r->ndays * j / jobs), .d1 = (int)((long)r->ndays * (j + 1) / jobs)};
+        segs[j].counts = calloc(ncounts ? ncounts : 1, sizeof *segs[j].counts);
+        segs[j].sample = calloc(r->ndaily ? r->ndaily : 1, sizeof *segs[j].sample);
+        segs[j].sampled = calloc(r->ndaily ? r->ndaily : 1, sizeof *segs[j].sampled);
+        if (!segs[j].counts || !segs[j].sample || !segs[j].sampled)
+            rc = ecl_err_set(e, ECL_ENOMEM, "out of memory starting workers");
     }
-    bool *started = calloc((size_t)jobs, sizeof *started);
-    r->next_day = 0;
-    if (!count_only)
-        io_start(r, jobs * 2 < 4 ? 4 : jobs * 2);
-    for (int j = 1; j < jobs; j++) {
-        if (started && pthread_create(&th[j], NULL, worker, &segs[j]) == 0)
+    for (int j = 1; !rc && j < jobs; j++) {
+        if (pthread_create(&th[j], NULL, count_worker, &segs[j]) == 0)
             started[j] = true;
         else
-            worker(&segs[j]); /* no thread: do the work here */
+            count_worker(&segs[j]); /* no thread: do the work here */
     }
-    worker(&segs[0]);
+    if (!rc)
+        count_worker(&segs[0]);
     for (int j = 0; j < jobs; j++)
-        if (started && started[j])
+        if (started[j])
             pthread_join(th[j], NULL);
-    io_stop(r);
-    int rc = 0;
     for (int j = 0; j < jobs; j++) {
         if (segs[j].rc && (!rc || rc == ECL_EINTR)) {
             rc = segs[j].rc;
             *e = segs[j].err;
         }
-        if (count_only) {
-            for (size_t i = 0; i < ncounts; i++)
-                counts[i] += cnt[j][i];
-            for (size_t k = 0; k < r->ndaily; k++) {
-                if (smpd[j][k] && !sampled[k]) {
-                    samples[k] = smp[j][k];
-                    sampled[k] = true;
-                } else if (smpd[j][k]) {
-                    ecl_batch_release(&smp[j][k]);
-                }
+        for (size_t i = 0; segs[j].counts && i < ncounts; i++)
+            counts[i] += segs[j].counts[i];
+        for (size_t k = 0; segs[j].sampled && k < r->ndaily; k++) {
+            if (segs[j].sampled[k] && !sampled[k]) {
+                samples[k] = segs[j].sample[k];
+                sampled[k] = true;
+            } else if (segs[j].sampled[k]) {
+                ecl_batch_release(&segs[j].sample[k]);
             }
-            free(cnt[j]);
-            free(smp[j]);
-            free(smpd[j]);
         }
+        free(segs[j].counts);
+        free(segs[j].sample);
+        free(segs[j].sampled);
     }
-    free(segs), free(th), free(cnt), free(smp), free(smpd), free(started);
+    free(segs), free(th), free(started);
     return rc;
 }
 
@@ -1228,7 +1405,7 @@ static int dry_run(bf_run *r)
     ecl_err e = ECL_ERR_INIT;
     int rc = counts && samples && sampled && bpr ? 0 : ecl_err_set(&e, ECL_ENOMEM, "out of memory");
     if (!rc)
-        rc = run_workers(r, true, counts, samples, sampled, &e);
+        rc = run_counts(r, counts, samples, sampled, &e);
     for (size_t k = 0; !rc && k < r->ndaily; k++) {
         if (!sampled[k])
             continue;
@@ -1547,7 +1724,7 @@ static int run(int argc, char **argv)
     ecl_err we = ECL_ERR_INIT;
     int rc = r.stop ? 0 : publish_statics(&r, &we);
     if (!rc && pending)
-        rc = run_workers(&r, false, NULL, NULL, NULL, &we);
+        rc = run_pipeline(&r, &we);
     cli_progress_finish(r.prog);
 
     const char *status = "completed";
