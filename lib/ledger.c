@@ -7,9 +7,20 @@
 #include <string.h>
 #include <time.h>
 
+enum { STMT_CACHE = 16 };
+
+/* Statements run_stmt prepared, by the address of their SQL text (always a literal): a backfill
+ * records every partition twice, and preparing the upsert each time cost as much as running it. */
+typedef struct cached_stmt {
+    const char *sql;
+    ecl_stmt *st;
+} cached_stmt;
+
 struct ecl_ledger {
     ecl_db *db;
     pthread_mutex_t lock;
+    cached_stmt cache[STMT_CACHE];
+    int ncache;
 };
 
 enum { LEDGER_SCHEMA_VERSION = 1 };
@@ -95,6 +106,8 @@ void ecl_ledger_close(ecl_ledger *l)
 {
     if (!l)
         return;
+    for (int i = 0; i < l->ncache; i++)
+        ecl_stmt_free(l->cache[i].st);
     ecl_db_close(l->db);
     pthread_mutex_destroy(&l->lock);
     free(l);
@@ -105,13 +118,26 @@ void ecl_ledger_lock(ecl_ledger *l) { pthread_mutex_lock(&l->lock); }
 void ecl_ledger_unlock(ecl_ledger *l) { pthread_mutex_unlock(&l->lock); }
 
 /* Runs one statement with typed parameters: 's' text (NULL -> NULL), 'i' int64. Retries briefly on
- * a busy database when not inside the caller's transaction. */
+ * a busy database when not inside the caller's transaction. sql must be a string literal: it is
+ * prepared once and cached by its address. */
 static int run_stmt(ecl_ledger *l, const char *sql, const char *types, ecl_err *e, ...)
 {
     va_list ap;
     ecl_stmt *st = NULL;
     pthread_mutex_lock(&l->lock);
-    int rc = ecl_db_prepare(l->db, &st, sql, e);
+    int slot = -1, rc = 0;
+    for (int i = 0; i < l->ncache && slot < 0; i++)
+        if (l->cache[i].sql == sql)
+            slot = i;
+    if (slot >= 0) {
+        st = l->cache[slot].st;
+    } else {
+        rc = ecl_db_prepare(l->db, &st, sql, e);
+        if (!rc && l->ncache < STMT_CACHE) {
+            slot = l->ncache++;
+            l->cache[slot] = (cached_stmt){sql, st};
+        }
+    }
     va_start(ap, e);
     for (int i = 0; !rc && types[i]; i++) {
         int b = types[i] == 'i' ? ecl_stmt_bind_int(st, i + 1, va_arg(ap, int64_t))
@@ -136,7 +162,11 @@ static int run_stmt(ecl_ledger *l, const char *sql, const char *types, ecl_err *
             *e = local;
         ecl_err_prefix(e, "ledger");
     }
-    ecl_stmt_free(st);
+    /* a reset statement holds no read transaction open */
+    if (slot >= 0)
+        ecl_stmt_reset(st);
+    else
+        ecl_stmt_free(st);
     pthread_mutex_unlock(&l->lock);
     return rc;
 }
