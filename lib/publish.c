@@ -1,3 +1,5 @@
+/* The per-row event id hash uses SHA256_Init/Update/Final (see row_hasher). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "publish.h"
 
 #include <dirent.h>
@@ -236,34 +238,16 @@ static int rm_tree(const char *dir, ecl_err *e)
     return 0;
 }
 
-/* SHA-256 of short keys, one per row: fetch the algorithm once and reuse a context, which is several
- * times faster than the one-shot helpers (they look the algorithm up on every call). */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
-
-typedef struct row_hasher {
-    EVP_MD_CTX *ctx;
-} row_hasher;
-
-static int row_hasher_init(row_hasher *h)
+/* SHA-256 of a short key, one per row. The EVP interface costs about as much per call as hashing a
+ * one-block key, so rows use the direct SHA-256 functions: OpenSSL 3 marks them deprecated in
+ * favour of EVP but keeps them, and they compute the same digest. */
+static void row_hash(const void *p, size_t n, uint8_t d[32])
 {
-    pthread_once(&sha256_once, sha256_fetch);
-    h->ctx = sha256_md ? EVP_MD_CTX_new() : NULL;
-    return h->ctx ? 0 : ECL_ENOMEM;
+    SHA256_CTX ctx;
+    SHA256_Init(&ctx);
+    SHA256_Update(&ctx, p, n);
+    SHA256_Final(d, &ctx);
 }
-
-static void row_hash(row_hasher *h, const void *p, size_t n, uint8_t d[32])
-{
-    unsigned int len = 0;
-    if (EVP_DigestInit_ex2(h->ctx, sha256_md, NULL) && EVP_DigestUpdate(h->ctx, p, n) &&
-        EVP_DigestFinal_ex(h->ctx, d, &len))
-        return;
-    SHA256(p, n, d); /* not expected; keeps the result defined */
-}
-
-static void row_hasher_release(row_hasher *h) { EVP_MD_CTX_free(h->ctx); }
 
 void ecl_event_id(const char *key, size_t n, char out[33])
 {
@@ -357,6 +341,29 @@ static void column_release(ecl_column *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Fills c with n copies of the string s, without a per-row append: batch_id and source_file are
+ * the same on every row. */
+static int fill_const_str(ecl_column *c, const char *s, size_t len, size_t n)
+{
+    if (ecl_col_reserve(c, n ? n : 1) || ecl_buf_grow(&c->bytes, len * n + 1))
+        return ECL_ENOMEM;
+    uint8_t *p = (uint8_t *)c->bytes.data;
+    if (n && len) {
+        memcpy(p, s, len);
+        size_t have = len, total = len * n;
+        while (have < total) { /* doubling copies */
+            size_t k = have < total - have ? have : total - have;
+            memcpy(p + have, p, k);
+            have += k;
+        }
+    }
+    ecl_buf_setlen(&c->bytes, len * n);
+    for (size_t i = 0; i <= n; i++)
+        c->offsets[i] = (int64_t)(i * len);
+    c->len = n;
+    return 0;
+}
+
 /* Builds the batch_id, ingestion_ts and event_id columns for all rows. */
 static int build_lineage(const ecl_publisher *p, const pub_table *pt, const ecl_batch *rows,
                          const uint32_t *dup_seq, ecl_column lin[3], ecl_err *e)
@@ -371,39 +378,49 @@ static int build_lineage(const ecl_publisher *p, const pub_table *pt, const ecl_
     for (int k = 0; !rc && k < 3; k++)
         rc = ecl_col_reserve(&lin[k], n);
     dupset ds = {0};
-    row_hasher rh = {0};
-    size_t blen = strlen(p->batch_id);
     if (!rc)
-        rc = dupset_init(&ds, n) || row_hasher_init(&rh) || ecl_buf_grow(&lin[0].bytes, n * blen) ||
-             ecl_buf_grow(&lin[2].bytes, n * 32);
+        rc = fill_const_str(&lin[0], p->batch_id, strlen(p->batch_id), n) || dupset_init(&ds, n) ||
+             ecl_buf_grow(&lin[2].bytes, n * 32 + 1);
+    if (!rc) {
+        int64_t *ts = lin[1].values;
+        for (size_t i = 0; i < n; i++)
+            ts[i] = p->o.ingestion_ts;
+        lin[1].len = n;
+    }
+    /* key: "<table>|<pk part>|<pk part>...", the table prefix written once */
     ecl_buf key = ECL_BUF_INIT;
+    rc = rc || ecl_buf_puts(&key, pt->t->name);
+    size_t prefix = key.len;
+    char *ids = (char *)lin[2].bytes.data;
     for (size_t i = 0; !rc && i < n; i++) {
-        rc = ecl_col_push_str(&lin[0], p->batch_id, blen) || ecl_col_push_i64(&lin[1], p->o.ingestion_ts);
-        ecl_buf_clear(&key);
-        rc = rc || ecl_buf_puts(&key, pt->t->name);
+        ecl_buf_setlen(&key, prefix);
         for (int k = 0; !rc && k < pt->npk; k++)
             rc = ecl_buf_putc(&key, '|') || value_text(&rows->cols[pt->pk[k]], i, &key);
         if (rc)
             break;
         uint8_t d[SHA256_DIGEST_LENGTH];
-        row_hash(&rh, key.data, key.len, d);
+        row_hash(key.data, key.len, d);
         uint64_t h;
         memcpy(&h, d, sizeof h);
         uint32_t seen = dupset_bump(&ds, h);
         if (dup_seq && dup_seq[i])
             seen = dup_seq[i];
-        char id[33];
         if (seen) {
             if ((rc = ecl_buf_puts(&key, "|#")) || (rc = put_int(&key, seen)))
                 break;
-            row_hash(&rh, key.data, key.len, d);
+            row_hash(key.data, key.len, d);
         }
+        char id[33];
         ecl_hex(d, 16, id);
-        rc = ecl_col_push_str(&lin[2], id, 32);
+        memcpy(ids + 32 * i, id, 32);
+        lin[2].offsets[i + 1] = (int64_t)(32 * (i + 1));
+    }
+    if (!rc) {
+        ecl_buf_setlen(&lin[2].bytes, 32 * n);
+        lin[2].len = n;
     }
     ecl_buf_release(&key);
     dupset_release(&ds);
-    row_hasher_release(&rh);
     if (rc) {
         for (int k = 0; k < 3; k++)
             column_release(&lin[k]);
@@ -579,18 +596,8 @@ static int write_parts(ecl_publisher *p, const pub_table *pt, const ecl_batch *r
          * partition) is one file and one row group: encode it in one step, without the slices'
          * copies. The slice loop below would produce the same bytes. */
         if (!rc && a == 0 && n) {
-            size_t klen = strlen(key);
-            if (ecl_col_reserve(&src, n) || ecl_buf_grow(&src.bytes, klen * n)) {
+            if (fill_const_str(&src, key, strlen(key), n))
                 rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
-            } else {
-                src.len = 0;
-                src.offsets[0] = 0;
-                ecl_buf_clear(&src.bytes);
-                for (size_t i = 0; !rc && i < n; i++)
-                    rc = ecl_col_push_str(&src, key, klen);
-                if (rc)
-                    rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
-            }
             for (size_t c = 0; !rc && c < nmodel; c++)
                 view[c] = col_view(&rows->cols[c], 0, n);
             for (int k = 0; !rc && k < 3; k++)
@@ -609,16 +616,7 @@ static int write_parts(ecl_publisher *p, const pub_table *pt, const ecl_batch *r
                 view[c] = col_view(&rows->cols[c], a, b);
             for (int k = 0; k < 3; k++)
                 view[nmodel + k] = col_view(&lin[k], a, b);
-            if (ecl_col_reserve(&src, b - a)) {
-                rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
-                break;
-            }
-            src.len = 0;
-            src.offsets[0] = 0;
-            ecl_buf_clear(&src.bytes);
-            for (size_t i = a; !rc && i < b; i++)
-                rc = ecl_col_push_str(&src, key, strlen(key));
-            if (rc) {
+            if (fill_const_str(&src, key, strlen(key), b - a)) {
                 rc = ecl_err_set(e, ECL_ENOMEM, "out of memory writing '%s'", path);
                 break;
             }
