@@ -459,6 +459,40 @@ static int dict_presize(pq_dict *d, const pq_view *v, enum kind k, size_t max)
     return 0;
 }
 
+/* True when no value repeats in a sample of the chunk: every value when there are at most 1,024,
+ * else one row from each of 1,024 equal strata, at a pseudo-random place in its stratum (an even
+ * stride would miss the repeats of cyclic data). A dictionary of distinct values is the values
+ * themselves plus an index per row, so PLAIN is smaller and cheaper; and by the birthday bound a
+ * column whose sample has no repeat has so many distinct values that its dictionary would outgrow
+ * the limit or barely repeat anything. A hash collision only makes us keep the dictionary. The
+ * sample depends on the row count alone, so the output stays deterministic. */
+static bool looks_unique(const pq_view *v, enum kind k)
+{
+    enum { SAMPLE = 1024, TBITS = 12, TSIZE = 1 << TBITS };
+    uint64_t seen[TSIZE];
+    uint8_t used[TSIZE];
+    memset(used, 0, sizeof used);
+    size_t stride = v->n > SAMPLE ? v->n / SAMPLE : 1, taken = 0;
+    for (size_t j = 0; j * stride < v->n && taken < SAMPLE; j++) {
+        size_t span = v->n - j * stride < stride ? v->n - j * stride : stride;
+        size_t r = j * stride + (size_t)(mix64(j + 1) % span);
+        if (v->nulls && v->nulls[r])
+            continue;
+        uint64_t h = k == K_STR ? str_hash(v->bytes + v->offs[r], (size_t)(v->offs[r + 1] - v->offs[r]))
+                                : mix64(load_key(k, v->vals, r));
+        size_t pos = (size_t)(h >> (64 - TBITS));
+        while (used[pos]) {
+            if (seen[pos] == h)
+                return false;
+            pos = (pos + 1) & (TSIZE - 1);
+        }
+        used[pos] = 1;
+        seen[pos] = h;
+        taken++;
+    }
+    return taken > 0;
+}
+
 /* Builds the dictionary over the rows' values until it would outgrow max bytes. Fills c->idx with
  * one index per non-null value and returns the number of rows it covers (*nidx values). */
 static inline __attribute__((always_inline)) size_t
@@ -469,10 +503,17 @@ dict_build_fixed(pq_col *c, const pq_view *v, size_t max, size_t *nidx, enum kin
     size_t width = plain_width(k);
     size_t nv = 0, r;
     size_t mask = d->cap - 1;
+    uint64_t prev = 0;
+    uint32_t prev_id = UINT32_MAX;
     for (r = 0; r < v->n; r++) {
         if (nulls && nulls[r])
             continue;
         uint64_t key = load_key(k, v->vals, r);
+        /* runs of one value (constant columns) skip the hash table */
+        if (key == prev && prev_id != UINT32_MAX) {
+            c->idx[nv++] = prev_id;
+            continue;
+        }
         size_t pos = (size_t)(mix64(key) >> d->shift);
         uint32_t id;
         for (;;) {
@@ -507,6 +548,8 @@ dict_build_fixed(pq_col *c, const pq_view *v, size_t max, size_t *nidx, enum kin
             pos = (pos + 1) & mask;
         }
         c->idx[nv++] = id;
+        prev = key;
+        prev_id = id;
     }
 done:
     *nidx = nv;
@@ -519,11 +562,19 @@ static size_t dict_build_str(pq_col *c, const pq_view *v, size_t max, size_t *ni
     const uint8_t *nulls = v->nulls;
     size_t nv = 0, r;
     size_t mask = d->cap - 1;
+    const uint8_t *prev = NULL;
+    size_t prev_len = 0;
+    uint32_t prev_id = 0;
     for (r = 0; r < v->n; r++) {
         if (nulls && nulls[r])
             continue;
         const uint8_t *p = v->bytes + v->offs[r];
         size_t len = (size_t)(v->offs[r + 1] - v->offs[r]);
+        /* runs of one value (batch_id, source_file, repeated codes) skip hashing */
+        if (prev && len == prev_len && memcmp(p, prev, len) == 0) {
+            c->idx[nv++] = prev_id;
+            continue;
+        }
         uint64_t h = str_hash(p, len);
         size_t pos = (size_t)(mix64(h) >> d->shift);
         uint32_t id;
@@ -568,6 +619,9 @@ static size_t dict_build_str(pq_col *c, const pq_view *v, size_t max, size_t *ni
             pos = (pos + 1) & mask;
         }
         c->idx[nv++] = id;
+        prev = p;
+        prev_len = len;
+        prev_id = id;
     }
 done:
     *nidx = nv;
@@ -926,6 +980,8 @@ static int encode_chunk(pq_col *c, const pq_view *v, const ecl_pq_opts *o)
         c->dict_rest--;
         try_dict = false;
     }
+    if (try_dict && looks_unique(v, c->k))
+        try_dict = false;
     if (try_dict) {
         if (v->n > c->idxcap) {
             free(c->idx);

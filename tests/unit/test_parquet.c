@@ -564,6 +564,80 @@ static void chunk_layout(void **state)
     ecl_schema_release(&s);
 }
 
+/* Columns whose values never repeat are written PLAIN (a dictionary of distinct values is larger);
+ * a column with 5,000 distinct values in 100,000 rows, a constant column and one that repeats only
+ * late keep their dictionaries; every value reads back. */
+static void dictionary_choice(void **state)
+{
+    (void)state;
+    ecl_schema s;
+    ecl_schema_init(&s);
+    ecl_schema_add(&s, "id", ECL_T_INT64, false);
+    ecl_schema_add(&s, "hex", ECL_T_STRING, false);
+    ecl_schema_add(&s, "code", ECL_T_STRING, false);
+    ecl_schema_add(&s, "constant", ECL_T_STRING, false);
+    ecl_schema_add(&s, "amount", ECL_T_DOUBLE, true);
+    ecl_batch b;
+    ecl_batch_init(&b, &s);
+    size_t n = 100000;
+    for (size_t i = 0; i < n; i++) {
+        char t[32];
+        ecl_col_push_i64(&b.cols[0], (int64_t)(i * 7 + 3));
+        snprintf(t, sizeof t, "%016llx", (unsigned long long)(i * 0x9E3779B97F4A7C15ull));
+        ecl_col_push_cstr(&b.cols[1], t);
+        snprintf(t, sizeof t, "code-%zu", (i * 7919) % 5000);
+        ecl_col_push_cstr(&b.cols[2], t);
+        ecl_col_push_cstr(&b.cols[3], "batch-2024-01-01");
+        if (i % 10 == 0)
+            ecl_col_push_null(&b.cols[4]);
+        else
+            ecl_col_push_f64(&b.cols[4], (double)(i % 2000) / 4);
+    }
+    ecl_err e = ECL_ERR_INIT;
+    assert_int_equal(ecl_batch_seal(&b, &e), 0);
+    ecl_pq_opts o;
+    ecl_pq_opts_default(&o);
+    round_trip(&s, &b, &o, 0, NULL);
+    ecl_buf file = ECL_BUF_INIT;
+    write_mem(&s, &b, &o, &file, 0);
+    ecl_pq_reader *r;
+    assert_int_equal(ecl_pq_reader_open_mem(&r, file.data, file.len, &e), 0);
+    const bool dict[] = {false, false, true, true, true};
+    for (size_t c = 0; c < s.nfields; c++) {
+        ecl_pq_chunk_info ci;
+        assert_int_equal(ecl_pq_reader_chunk_info(r, 0, c, &ci), 0);
+        assert_int_equal(ci.dict_page_offset >= 0, dict[c]);
+        assert_int_equal((ci.encodings >> PQ_ENC_RLE_DICTIONARY) & 1, dict[c]);
+    }
+    ecl_pq_reader_free(r);
+    ecl_buf_release(&file);
+    /* a short chunk is judged on every value: one repeat at the end keeps the dictionary */
+    ecl_batch_clear(&b);
+    for (size_t i = 0; i < 600; i++) {
+        char t[32];
+        ecl_col_push_i64(&b.cols[0], i == 599 ? 0 : (int64_t)i);
+        snprintf(t, sizeof t, "%zu", i == 599 ? 0 : i);
+        ecl_col_push_cstr(&b.cols[1], t);
+        ecl_col_push_cstr(&b.cols[2], t);
+        ecl_col_push_cstr(&b.cols[3], "c");
+        ecl_col_push_f64(&b.cols[4], (double)i);
+    }
+    assert_int_equal(ecl_batch_seal(&b, &e), 0);
+    write_mem(&s, &b, &o, &file, 0);
+    assert_int_equal(ecl_pq_reader_open_mem(&r, file.data, file.len, &e), 0);
+    const bool dict2[] = {true, true, true, true, false};
+    for (size_t c = 0; c < s.nfields; c++) {
+        ecl_pq_chunk_info ci;
+        assert_int_equal(ecl_pq_reader_chunk_info(r, 0, c, &ci), 0);
+        assert_int_equal(ci.dict_page_offset >= 0, dict2[c]);
+    }
+    ecl_pq_reader_free(r);
+    round_trip(&s, &b, &o, 0, NULL);
+    ecl_buf_release(&file);
+    ecl_batch_release(&b);
+    ecl_schema_release(&s);
+}
+
 /* ---- hand-built files ---- */
 
 /* A minimal DELTA_BINARY_PACKED encoder: block 128, 4 miniblocks of 32. */
@@ -927,6 +1001,7 @@ int main(void)
         cmocka_unit_test(write_group_same_bytes),
         cmocka_unit_test(writer_rejects_bad_input),
         cmocka_unit_test(chunk_layout),
+        cmocka_unit_test(dictionary_choice),
         cmocka_unit_test(delta_encodings),
         cmocka_unit_test(byte_stream_split_and_float),
         cmocka_unit_test(refuses_nested_and_repeated),
