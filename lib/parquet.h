@@ -49,6 +49,7 @@ typedef struct ecl_pq_opts {
     const ecl_kv *kv;       /* extra key-value metadata (copied at open) */
     size_t nkv;
     bool no_dictionary;     /* force PLAIN everywhere */
+    bool always_compress;   /* snappy even for chunks it barely shrinks (see parquet_write.c) */
 } ecl_pq_opts;
 
 void ecl_pq_opts_default(ecl_pq_opts *o);

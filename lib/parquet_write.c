@@ -80,6 +80,8 @@ typedef struct pq_col {
     int dict_rest; /* row groups left to write without trying a dictionary */
     pq_dict dict;
     ecl_codec_ctx *cc;
+    ecl_codec codec;    /* this chunk's codec */
+    bool codec_settled; /* false until a PLAIN chunk's first page has been tried */
     /* result of the last encoded chunk */
     int64_t dict_off, data_off;
     int64_t unc, comp, nvalues;
@@ -637,15 +639,39 @@ static int col_fail(pq_col *c, int rc, const char *what)
     return c->rc;
 }
 
+/* Settles the codec of a snappy chunk that starts with PLAIN values (values that never repeat):
+ * when snappy shrinks a 4 KiB sample of its first page by less than 1/8 (the rule ZFS applies to
+ * its blocks), the chunk is stored uncompressed. Hex digests (event ids) are the case in point:
+ * snappy finds many short spurious matches in them, saves about 9% and runs slower on them than on
+ * anything else in a file, so compressing them cost more CPU than all the other columns together
+ * for almost nothing. Snappy is chosen for speed; zstd and gzip, chosen for size, are always
+ * applied. The decision depends only on the data, so output stays deterministic. */
+static int settle_codec(pq_col *c, const ecl_pq_opts *o)
+{
+    c->codec_settled = true;
+    enum { SAMPLE = 4096 };
+    if (c->codec != ECL_CODEC_SNAPPY || o->always_compress || c->page.len < SAMPLE)
+        return 0;
+    ecl_buf_clear(&c->cbuf);
+    int rc = ecl_compress(c->cc, c->codec, o->level, c->page.data, SAMPLE, &c->cbuf, &c->err);
+    if (rc)
+        return c->rc = rc;
+    if (c->cbuf.len * 8 > (size_t)SAMPLE * 7)
+        c->codec = ECL_CODEC_NONE;
+    return 0;
+}
+
 /* Compresses c->page and appends header + body to c->out. */
 static int emit_page(pq_col *c, const ecl_pq_opts *o, int ptype, size_t nvalues, int enc,
                      const pq_stat *st)
 {
     const uint8_t *body = c->page.data;
     size_t blen = c->page.len;
-    if (o->codec != ECL_CODEC_NONE) {
+    if (!c->codec_settled && settle_codec(c, o))
+        return c->rc;
+    if (c->codec != ECL_CODEC_NONE) {
         ecl_buf_clear(&c->cbuf);
-        int rc = ecl_compress(c->cc, o->codec, o->level, c->page.data, c->page.len, &c->cbuf, &c->err);
+        int rc = ecl_compress(c->cc, c->codec, o->level, c->page.data, c->page.len, &c->cbuf, &c->err);
         if (rc)
             return c->rc = rc;
         body = c->cbuf.data;
@@ -982,6 +1008,8 @@ static int encode_chunk(pq_col *c, const pq_view *v, const ecl_pq_opts *o)
     }
     if (try_dict && looks_unique(v, c->k))
         try_dict = false;
+    c->codec = o->codec;
+    c->codec_settled = try_dict || o->no_dictionary || c->k == K_BOOL;
     if (try_dict) {
         if (v->n > c->idxcap) {
             free(c->idx);
@@ -1209,8 +1237,9 @@ static void put_kv(ecl_thr_w *t, const char *k, const char *v)
     ecl_thr_w_struct_end(t);
 }
 
-static void put_column_chunk(ecl_thr_w *t, const pq_col *c, int codec, int64_t start)
+static void put_column_chunk(ecl_thr_w *t, const pq_col *c, int64_t start)
 {
+    int codec = ecl_codec_to_parquet(c->codec);
     ecl_thr_w_struct_begin(t);
     ecl_thr_w_i64_field(t, 2, start);
     ecl_thr_w_struct_field(t, 3);
@@ -1288,7 +1317,6 @@ static int write_row_group(ecl_pq_writer *w, const pq_view *views, size_t nrows,
     ecl_thr_w_init(&t, &w->rgmeta);
     ecl_thr_w_struct_begin(&t);
     ecl_thr_w_list_field(&t, 1, ECL_THR_STRUCT, w->ncols);
-    int codec = ecl_codec_to_parquet(w->o.codec);
     int64_t rg_start = (int64_t)(w->out->written - w->base);
     int64_t unc = 0, comp = 0;
     for (size_t i = 0; i < w->ncols; i++) {
@@ -1297,7 +1325,7 @@ static int write_row_group(ecl_pq_writer *w, const pq_view *views, size_t nrows,
         int rc = ecl_out_write(w->out, c->out.data, c->out.len, e);
         if (rc)
             return wfail(w, rc);
-        put_column_chunk(&t, c, codec, start);
+        put_column_chunk(&t, c, start);
         unc += c->unc;
         comp += c->comp;
     }

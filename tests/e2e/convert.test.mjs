@@ -171,11 +171,14 @@ for (const codec of ['snappy', 'zstd', 'gzip', 'none']) {
       assert.deepEqual(got, M.columns[ci], `duckdb ${c.name}`);
     });
     const meta = await duckMeta(out);
+    if (codec === 'snappy') assert.ok(meta.filter((m) => m.compression === 'SNAPPY').length > meta.length / 2);
     M.schema.forEach((c, ci) => {
       const nulls = meta.filter((m) => Number(m.column_id) === ci).reduce((a, m) => a + Number(m.stats_null_count), 0);
       assert.equal(nulls, M.columns[ci].filter((v) => v === null).length, `null count ${c.name}`);
+      // snappy leaves chunks it barely shrinks uncompressed (random values here); other codecs apply everywhere
       for (const m of meta.filter((x) => Number(x.column_id) === ci))
-        assert.equal(m.compression, codec === 'none' ? 'UNCOMPRESSED' : codec.toUpperCase());
+        assert.ok(m.compression === (codec === 'none' ? 'UNCOMPRESSED' : codec.toUpperCase()) ||
+          (codec === 'snappy' && m.compression === 'UNCOMPRESSED'), `${c.name}: ${m.compression}`);
     });
 
     const hyp = await hypRead(out);

@@ -638,6 +638,53 @@ static void dictionary_choice(void **state)
     ecl_schema_release(&s);
 }
 
+/* A PLAIN chunk the codec shrinks by less than 1/8 (hex digests) is stored uncompressed; values
+ * that compress keep the codec, and always_compress keeps it everywhere. */
+static void incompressible_chunks(void **state)
+{
+    (void)state;
+    ecl_schema s;
+    ecl_schema_init(&s);
+    ecl_schema_add(&s, "digest", ECL_T_STRING, false);
+    ecl_schema_add(&s, "key", ECL_T_STRING, false);
+    ecl_schema_add(&s, "ts", ECL_T_TIMESTAMP, false);
+    ecl_batch b;
+    ecl_batch_init(&b, &s);
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < 5000; i++) {
+        char t[40];
+        for (int k = 0; k < 32; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            t[k] = "0123456789abcdef"[x & 15];
+        }
+        ecl_col_push_str(&b.cols[0], t, 32);
+        snprintf(t, sizeof t, "ORD-%09zu", 1000000 + i * 3);
+        ecl_col_push_cstr(&b.cols[1], t);
+        ecl_col_push_i64(&b.cols[2], 1704067200000000LL + (int64_t)i * 1234567);
+    }
+    ecl_err e = ECL_ERR_INIT;
+    assert_int_equal(ecl_batch_seal(&b, &e), 0);
+    for (int always = 0; always < 2; always++) {
+        ecl_pq_opts o;
+        ecl_pq_opts_default(&o);
+        o.always_compress = always;
+        round_trip(&s, &b, &o, 0, NULL);
+        ecl_buf file = ECL_BUF_INIT;
+        write_mem(&s, &b, &o, &file, 0);
+        ecl_pq_reader *r;
+        assert_int_equal(ecl_pq_reader_open_mem(&r, file.data, file.len, &e), 0);
+        for (size_t c = 0; c < s.nfields; c++) {
+            ecl_pq_chunk_info ci;
+            assert_int_equal(ecl_pq_reader_chunk_info(r, 0, c, &ci), 0);
+            assert_int_equal(ci.codec, c == 0 && !always ? 0 : 1); /* UNCOMPRESSED : SNAPPY */
+        }
+        ecl_pq_reader_free(r);
+        ecl_buf_release(&file);
+    }
+    ecl_batch_release(&b);
+    ecl_schema_release(&s);
+}
+
 /* ---- hand-built files ---- */
 
 /* A minimal DELTA_BINARY_PACKED encoder: block 128, 4 miniblocks of 32. */
@@ -1002,6 +1049,7 @@ int main(void)
         cmocka_unit_test(writer_rejects_bad_input),
         cmocka_unit_test(chunk_layout),
         cmocka_unit_test(dictionary_choice),
+        cmocka_unit_test(incompressible_chunks),
         cmocka_unit_test(delta_encodings),
         cmocka_unit_test(byte_stream_split_and_float),
         cmocka_unit_test(refuses_nested_and_repeated),
