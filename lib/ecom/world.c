@@ -239,6 +239,8 @@ static void init_tags(ec_tags *t)
     t->mess = ecl_tag_str("ecom.mess");
 }
 
+static void product_name(const ec_model *M, int p, char *out, size_t cap);
+
 static int build_catalogue(ec_model *M, ecl_err *e)
 {
     const ec_knobs *k = &M->k;
@@ -267,6 +269,19 @@ static int build_catalogue(ec_model *M, ecl_err *e)
         M->inventory[i] = (int32_t)ecl_rng_range(&r, k->inv_lo, k->inv_hi);
         M->n_by_cat[c]++;
     }
+    M->pname_off = malloc(((size_t)n + 1) * sizeof *M->pname_off);
+    M->pnames = malloc((size_t)n * (2 * EC_NAME + 2) + 1);
+    if (!M->pname_off || !M->pnames)
+        return ecl_err_set(e, ECL_ENOMEM, "out of memory building the product catalogue");
+    uint32_t off = 0;
+    for (int i = 0; i < n; i++) {
+        M->pname_off[i] = off;
+        product_name(M, i, M->pnames + off, 2 * EC_NAME + 2);
+        off += (uint32_t)strlen(M->pnames + off);
+    }
+    M->pname_off[n] = off;
+    for (int c = 0; c < ncat; c++)
+        M->cat_len[c] = (uint16_t)strlen(k->categories.name[c]);
     for (int c = 0; c < ncat; c++) {
         M->by_cat[c] = malloc((size_t)M->n_by_cat[c] * sizeof(int) + 1);
         if (!M->by_cat[c])
@@ -317,6 +332,8 @@ static void ecom_free(ecl_model *m)
     free(M->pcat);
     free(M->padj);
     free(M->pnoun);
+    free(M->pnames);
+    free(M->pname_off);
     for (int c = 0; c < EC_MAXCAT; c++)
         free(M->by_cat[c]);
     free(M);
@@ -723,12 +740,23 @@ static void product_name(const ec_model *M, int p, char *out, size_t cap)
     ec_sb_done(&b, out);
 }
 
+static int push_product_name(ecl_column *c, const ec_model *M, int p)
+{
+    return ecl_col_push_str(c, M->pnames + M->pname_off[p], M->pname_off[p + 1] - M->pname_off[p]);
+}
+
+static int push_category(ecl_column *c, const ec_model *M, int cat)
+{
+    return ecl_col_push_str(c, M->k.categories.name[cat], M->cat_len[cat]);
+}
+
 static int emit_cart(const ec_model *M, const ec_cust *cu, const ec_items *it, uint32_t cart_seq,
                      int64_t first_item, int status, ecl_batch *out)
 {
     static const char *const st_name[] = {"converted", "abandoned", "emptied"};
     char cid[32], cust[32];
     ec_fmt_id(cid, sizeof cid, "CART", cart_seq);
+    size_t cid_len = strlen(cid);
     cust_id(cu, cust);
     ecl_column *c = out[T_CART].cols;
     int rc = ecl_col_push_cstr(&c[0], cid) | ecl_col_push_cstr(&c[1], cust);
@@ -739,14 +767,11 @@ static int emit_cart(const ec_model *M, const ec_cust *cu, const ec_items *it, u
     if (status == 2)
         return rc ? ECL_ENOMEM : 0; /* emptied carts keep no items */
     ecl_column *ci = out[T_CITEM].cols;
-    const ec_knobs *k = &M->k;
     for (int i = 0; i < it->n; i++) {
         int p = it->prod[i], cat = M->pcat[p];
-        char name[2 * EC_NAME + 2];
-        product_name(M, p, name, sizeof name);
-        rc |= ecl_col_push_i64(&ci[0], first_item + i) | ecl_col_push_cstr(&ci[1], cid);
-        rc |= ecl_col_push_i64(&ci[2], p + 1) | ecl_col_push_cstr(&ci[3], name);
-        rc |= ecl_col_push_cstr(&ci[4], k->categories.name[cat]) | ecl_col_push_i64(&ci[5], it->added[i]);
+        rc |= ecl_col_push_i64(&ci[0], first_item + i) | ecl_col_push_str(&ci[1], cid, cid_len);
+        rc |= ecl_col_push_i64(&ci[2], p + 1) | push_product_name(&ci[3], M, p);
+        rc |= push_category(&ci[4], M, cat) | ecl_col_push_i64(&ci[5], it->added[i]);
         rc |= ecl_col_push_i32(&ci[6], it->qty[i]) | push_money(&ci[7], M->price[p]);
     }
     return rc ? ECL_ENOMEM : 0;
@@ -800,11 +825,10 @@ static int emit_order(const ec_model *M, const ec_cursor *c, const ec_order_ref 
     rc |= ecl_col_push_cstr(&c0[19], k->clv_buckets.name[clv_of_spend(k, o->spend_after)]);
     rc |= ecl_col_push_bool(&c0[20], o->react) | ecl_col_push_cstr(&c0[21], cid);
     ecl_column *c1 = out[T_OITEM].cols;
+    size_t oid_len = strlen(oid);
     for (int i = 0; i < nl; i++) {
-        char name[2 * EC_NAME + 2];
-        product_name(M, lines[i].prod, name, sizeof name);
-        rc |= ecl_col_push_cstr(&c1[0], oid) | ecl_col_push_i64(&c1[1], lines[i].prod + 1);
-        rc |= ecl_col_push_cstr(&c1[2], name) | ecl_col_push_cstr(&c1[3], k->categories.name[M->pcat[lines[i].prod]]);
+        rc |= ecl_col_push_str(&c1[0], oid, oid_len) | ecl_col_push_i64(&c1[1], lines[i].prod + 1);
+        rc |= push_product_name(&c1[2], M, lines[i].prod) | push_category(&c1[3], M, M->pcat[lines[i].prod]);
         rc |= ecl_col_push_i32(&c1[4], lines[i].qty) | push_money(&c1[5], lines[i].price);
         rc |= push_money(&c1[6], lines[i].disc) | push_money(&c1[7], lines[i].cost);
     }
@@ -995,11 +1019,9 @@ static int process_return(ec_cursor *c, const ec_pret *pr, bool emit, ecl_batch 
         const ec_line *l = &lines[s.line[i]];
         int64_t refund = line_refund(l, s.qty[i]);
         total += refund;
-        char name[2 * EC_NAME + 2];
-        product_name(M, l->prod, name, sizeof name);
         rc |= ecl_col_push_i64(&ri[0], first_item + i) | ecl_col_push_cstr(&ri[1], rid);
         rc |= ecl_col_push_cstr(&ri[2], oid) | ecl_col_push_i64(&ri[3], l->prod + 1);
-        rc |= ecl_col_push_cstr(&ri[4], name) | ecl_col_push_cstr(&ri[5], k->categories.name[M->pcat[l->prod]]);
+        rc |= push_product_name(&ri[4], M, l->prod) | push_category(&ri[5], M, M->pcat[l->prod]);
         rc |= ecl_col_push_i32(&ri[6], s.qty[i]) | push_money(&ri[7], l->price);
         rc |= push_money(&ri[8], l->cost) | push_money(&ri[9], refund);
     }

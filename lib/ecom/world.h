@@ -23,6 +23,10 @@ typedef struct ec_model {
     int64_t *price, *cost;
     int32_t *inventory;
     uint8_t *pcat, *padj, *pnoun;
+    /* product names and category names, built once: millions of item rows a day carry them */
+    char *pnames;
+    uint32_t *pname_off; /* [nprod + 1] into pnames */
+    uint16_t cat_len[EC_MAXCAT];
     int *by_cat[EC_MAXCAT];
     int n_by_cat[EC_MAXCAT];
     double cat_cum[EC_MAXV][EC_MAXCAT]; /* per signup channel, cumulative category weights */
