@@ -240,6 +240,16 @@ static const char *cell_text(const ecl_column *c, size_t r, char *buf, size_t ca
     return buf;
 }
 
+/* The primary key's text, needed only for the fault log (formatting it for every fault cost more
+ * than applying most faults). */
+static void log_pk(const mctx *x, const pkref *k, size_t r, char *out, size_t cap)
+{
+    if (x->log)
+        pk_text(k, r, out, cap);
+    else
+        out[0] = 0;
+}
+
 static void record(mctx *x, const char *table, const char *column, const char *kind, const char *pk,
                    const char *orig, size_t on, const char *nw, size_t nn)
 {
@@ -443,7 +453,7 @@ static void mess_strings(mctx *x, ecl_batch *b, const char *table, const char *p
         char out[600];
         size_t m = n;
         char pkt[160];
-        pk_text(&pkr, r, pkt, sizeof pkt);
+        log_pk(x, &pkr, r, pkt, sizeof pkt);
         memcpy(out, s, n);
         switch (kind) {
         case SK_WHITESPACE: { /* 1-2 spaces + trimmed value + 1-2 spaces */
@@ -517,7 +527,7 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
             char pkt[160];
             size_t n;
             const char *s = ecl_col_str(c, r, &n);
-            pk_text(&pkr, r, pkt, sizeof pkt);
+            log_pk(x, &pkr, r, pkt, sizeof pkt);
             record(x, table, column, "null", pkt, s, n, NULL, 0);
             shit h = {r, 0, 0};
             if (ecl_buf_append(&hits, &h, sizeof h))
@@ -542,7 +552,7 @@ static void mess_nulls(mctx *x, ecl_batch *b, const char *table, const char *pk,
         ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
-        pk_text(&pkr, r, pkt, sizeof pkt);
+        log_pk(x, &pkr, r, pkt, sizeof pkt);
         char buf[64];
         size_t n = 0;
         const char *orig = cell_text(c, r, buf, sizeof buf, &n);
@@ -571,7 +581,7 @@ static void mess_numeric(mctx *x, ecl_batch *b, const char *table, const char *p
         ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
-        pk_text(&pkr, r, pkt, sizeof pkt);
+        log_pk(x, &pkr, r, pkt, sizeof pkt);
         int64_t *v = &((int64_t *)c->values)[r];
         int64_t old = *v;
         switch (ecl_rng_range(&rng, 0, 3)) {
@@ -624,7 +634,7 @@ static void mess_spike(mctx *x, ecl_batch *b, size_t from)
         ((int32_t *)t->values)[r] = nv;
         char pkt[160], a[16], bb[16];
         pkref pkr = pk_resolve(b, "order_id");
-        pk_text(&pkr, r, pkt, sizeof pkt);
+        log_pk(x, &pkr, r, pkt, sizeof pkt);
         snprintf(a, sizeof a, "%d", old);
         snprintf(bb, sizeof bb, "%d", nv);
         record(x, "orders", "total_items", "spike", pkt, a, strlen(a), bb, strlen(bb));
@@ -671,7 +681,7 @@ static void mess_reason_bias(mctx *x, ecl_batch *ret, const ecl_batch *items, si
             }
             ecl_rng rng = mkey(&mk, pk_hash(&pkr, r));
             if (ecl_rng_bernoulli(&rng, x->lv->reason_bias)) {
-                pk_text(&pkr, r, pkt, sizeof pkt);
+                log_pk(x, &pkr, r, pkt, sizeof pkt);
                 const double *w = k->bias[lvl][cat];
                 double tot = 0;
                 for (int i = 0; i < k->return_reasons.n; i++)
@@ -716,7 +726,7 @@ static void mess_late(mctx *x, const ecl_batch *b, size_t from)
             continue;
         char pkt[160], a[11], bb[11];
         pkref pkr = pk_resolve(b, "order_id");
-        pk_text(&pkr, r, pkt, sizeof pkt);
+        log_pk(x, &pkr, r, pkt, sizeof pkt);
         ecl_date_format(day, a);
         ecl_date_format(x->day, bb);
         record(x, "orders", "order_date", "late_arrival", pkt, a, 10, bb, 10);
@@ -742,7 +752,7 @@ static void mess_duplicates(mctx *x, ecl_batch *b, size_t t, const char *table, 
         ecl_rng rng = mkey(&mk, pk_hash_at(&pv, &pkr, r));
         if (!ecl_rng_bernoulli(&rng, p))
             continue;
-        pk_text(&pkr, r, pkt, sizeof pkt);
+        log_pk(x, &pkr, r, pkt, sizeof pkt);
         if (ecl_batch_append_row(&tmp, b, r))
             x->rc = ECL_ENOMEM;
         record(x, table, pk, "duplicate", pkt, NULL, 0, "1", 1);
