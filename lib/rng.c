@@ -11,26 +11,6 @@ uint64_t ecl_tag_str(const char *name)
     return ecl_mix64(h);
 }
 
-int64_t ecl_rng_range(ecl_rng *r, int64_t lo, int64_t hi)
-{
-    if (hi <= lo)
-        return lo;
-    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
-    if (span == 0)
-        return (int64_t)ecl_rng_u64(r);
-    /* Lemire's multiply-and-reject: unbiased, one multiplication in the common case. */
-    unsigned __int128 m = (unsigned __int128)ecl_rng_u64(r) * span;
-    uint64_t low = (uint64_t)m;
-    if (low < span) {
-        uint64_t t = -span % span;
-        while (low < t) {
-            m = (unsigned __int128)ecl_rng_u64(r) * span;
-            low = (uint64_t)m;
-        }
-    }
-    return lo + (int64_t)(uint64_t)(m >> 64);
-}
-
 double ecl_rng_normal(ecl_rng *r, double mean, double sd)
 {
     /* Box-Muller with one draw kept per call: stateless, so a key's draws stay position-independent. */
@@ -85,16 +65,3 @@ size_t ecl_rng_weighted(ecl_rng *r, const double *w, size_t n)
     return 0;
 }
 
-size_t ecl_rng_cumulative(ecl_rng *r, const double *cum, size_t n)
-{
-    double x = ecl_rng_double(r) * cum[n - 1];
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x < cum[mid])
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}

@@ -43,8 +43,27 @@ static inline uint64_t ecl_rng_u64(ecl_rng *r)
 /* Uniform in [0, 1) with 53 bits. */
 static inline double ecl_rng_double(ecl_rng *r) { return (double)(ecl_rng_u64(r) >> 11) * 0x1.0p-53; }
 
-/* Uniform integer in [lo, hi] (inclusive), unbiased. */
-int64_t ecl_rng_range(ecl_rng *r, int64_t lo, int64_t hi);
+/* Uniform integer in [lo, hi] (inclusive), unbiased. Inline: the generators draw it millions of
+ * times a day. */
+static inline int64_t ecl_rng_range(ecl_rng *r, int64_t lo, int64_t hi)
+{
+    if (hi <= lo)
+        return lo;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+    if (span == 0)
+        return (int64_t)ecl_rng_u64(r);
+    /* Lemire's multiply-and-reject: unbiased, one multiplication in the common case. */
+    unsigned __int128 m = (unsigned __int128)ecl_rng_u64(r) * span;
+    uint64_t low = (uint64_t)m;
+    if (low < span) {
+        uint64_t t = -span % span;
+        while (low < t) {
+            m = (unsigned __int128)ecl_rng_u64(r) * span;
+            low = (uint64_t)m;
+        }
+    }
+    return lo + (int64_t)(uint64_t)(m >> 64);
+}
 /* true with probability p. */
 static inline int ecl_rng_bernoulli(ecl_rng *r, double p) { return ecl_rng_double(r) < p; }
 double ecl_rng_normal(ecl_rng *r, double mean, double sd);
@@ -55,6 +74,18 @@ int64_t ecl_rng_poisson(ecl_rng *r, double lambda);
 /* Index drawn with the given non-negative weights (n > 0; all-zero weights give index 0). */
 size_t ecl_rng_weighted(ecl_rng *r, const double *weights, size_t n);
 /* Index by binary search in a cumulative table (cum[n-1] is the total). */
-size_t ecl_rng_cumulative(ecl_rng *r, const double *cum, size_t n);
+static inline size_t ecl_rng_cumulative(ecl_rng *r, const double *cum, size_t n)
+{
+    double x = ecl_rng_double(r) * cum[n - 1];
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x < cum[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
 
 #endif
