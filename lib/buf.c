@@ -51,7 +51,9 @@ int ecl_buf_grow(ecl_buf *b, size_t extra)
     return 0;
 }
 
-int ecl_buf_append(ecl_buf *b, const void *p, size_t n)
+extern inline int ecl_buf_append(ecl_buf *b, const void *p, size_t n);
+
+int ecl_buf_append_grow_(ecl_buf *b, const void *p, size_t n)
 {
     if (ecl_buf_grow(b, n))
         return ECL_ENOMEM;

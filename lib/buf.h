@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct ecl_buf {
     uint8_t *data;
@@ -34,7 +35,18 @@ static inline void ecl_buf_clear(ecl_buf *b)
 }
 /* Ensures room for extra more bytes (plus the terminator). */
 int ecl_buf_grow(ecl_buf *b, size_t extra);
-int ecl_buf_append(ecl_buf *b, const void *p, size_t n);
+int ecl_buf_append_grow_(ecl_buf *b, const void *p, size_t n);
+/* Inline for the common case of room already there (buf.c holds the external definition). */
+inline int ecl_buf_append(ecl_buf *b, const void *p, size_t n)
+{
+    if (b->oom || n >= b->cap - b->len || (b->max && n > b->max - b->len))
+        return ecl_buf_append_grow_(b, p, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
 int ecl_buf_putc(ecl_buf *b, uint8_t c);
 int ecl_buf_puts(ecl_buf *b, const char *s);
 int ecl_buf_printf(ecl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -176,35 +176,13 @@ int ecl_col_push_null(ecl_column *c)
     return 0;
 }
 
-#define PUSH_FIXED(fn, ctype, arg)                                                                  \
-    int fn(ecl_column *c, arg v)                                                                    \
-    {                                                                                               \
-        if (col_room(c))                                                                            \
-            return ECL_ENOMEM;                                                                      \
-        ((ctype *)c->values)[c->len] = (ctype)v;                                                    \
-        if (c->nulls)                                                                               \
-            c->nulls[c->len] = 0;                                                                   \
-        c->len++;                                                                                   \
-        return 0;                                                                                   \
-    }
-
-PUSH_FIXED(ecl_col_push_bool, uint8_t, bool)
-PUSH_FIXED(ecl_col_push_i32, int32_t, int32_t)
-PUSH_FIXED(ecl_col_push_i64, int64_t, int64_t)
-PUSH_FIXED(ecl_col_push_f64, double, double)
-
-int ecl_col_push_str(ecl_column *c, const char *s, size_t n)
-{
-    if (col_room(c) || ecl_buf_append(&c->bytes, s, n))
-        return ECL_ENOMEM;
-    c->offsets[c->len + 1] = (int64_t)c->bytes.len;
-    if (c->nulls)
-        c->nulls[c->len] = 0;
-    c->len++;
-    return 0;
-}
-
-int ecl_col_push_cstr(ecl_column *c, const char *s) { return ecl_col_push_str(c, s, strlen(s)); }
+/* The external definitions of the inline pushes in column.h. */
+extern inline int ecl_col_push_bool(ecl_column *c, bool v);
+extern inline int ecl_col_push_i32(ecl_column *c, int32_t v);
+extern inline int ecl_col_push_i64(ecl_column *c, int64_t v);
+extern inline int ecl_col_push_f64(ecl_column *c, double v);
+extern inline int ecl_col_push_str(ecl_column *c, const char *s, size_t n);
+extern inline int ecl_col_push_cstr(ecl_column *c, const char *s);
 
 static void col_clear(ecl_column *c)
 {

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "err.h"
@@ -87,13 +88,35 @@ int ecl_batch_append_row(ecl_batch *dst, const ecl_batch *src, size_t i);
 
 /* Appends: return 0 or ECL_ENOMEM. The typed pushes must match the column's physical type. */
 int ecl_col_push_null(ecl_column *c);
-int ecl_col_push_bool(ecl_column *c, bool v);
-int ecl_col_push_i32(ecl_column *c, int32_t v);  /* INT32, DATE */
-int ecl_col_push_i64(ecl_column *c, int64_t v);  /* INT64, TIMESTAMP, DECIMAL */
-int ecl_col_push_f64(ecl_column *c, double v);
-int ecl_col_push_str(ecl_column *c, const char *s, size_t n);
-int ecl_col_push_cstr(ecl_column *c, const char *s);
 int ecl_col_reserve(ecl_column *c, size_t rows);
+/* The value pushes are C99 inline definitions (column.c holds the external ones): models push
+ * hundreds of millions of values and the call itself used to cost more than the store. */
+#define ECL_COL_PUSH_FIXED_(fn, ctype, arg)                                                         \
+    inline int fn(ecl_column *c, arg v)                                                             \
+    {                                                                                               \
+        if (c->len >= c->cap && ecl_col_reserve(c, c->len + 1))                                     \
+            return ECL_ENOMEM;                                                                      \
+        ((ctype *)c->values)[c->len] = (ctype)v;                                                    \
+        if (c->nulls)                                                                               \
+            c->nulls[c->len] = 0;                                                                   \
+        c->len++;                                                                                   \
+        return 0;                                                                                   \
+    }
+ECL_COL_PUSH_FIXED_(ecl_col_push_bool, uint8_t, bool)
+ECL_COL_PUSH_FIXED_(ecl_col_push_i32, int32_t, int32_t) /* INT32, DATE */
+ECL_COL_PUSH_FIXED_(ecl_col_push_i64, int64_t, int64_t) /* INT64, TIMESTAMP, DECIMAL */
+ECL_COL_PUSH_FIXED_(ecl_col_push_f64, double, double)
+inline int ecl_col_push_str(ecl_column *c, const char *s, size_t n)
+{
+    if ((c->len >= c->cap && ecl_col_reserve(c, c->len + 1)) || ecl_buf_append(&c->bytes, s, n))
+        return ECL_ENOMEM;
+    c->offsets[c->len + 1] = (int64_t)c->bytes.len;
+    if (c->nulls)
+        c->nulls[c->len] = 0;
+    c->len++;
+    return 0;
+}
+inline int ecl_col_push_cstr(ecl_column *c, const char *s) { return ecl_col_push_str(c, s, strlen(s)); }
 /* Drops the values from row len on (len <= c->len), keeping the memory: undoes a partial append. */
 void ecl_col_truncate(ecl_column *c, size_t len);
 
