@@ -298,10 +298,15 @@ static int value_text(const ecl_column *c, size_t i, ecl_buf *b)
     }
 }
 
-/* Open-addressing set of 64-bit key hashes with a repeat count, to number duplicate keys. */
+/* Open-addressing set of 64-bit key hashes with a repeat count, to number duplicate keys. Key and
+ * count share a slot, so an insert touches one cache line. */
+typedef struct dup_slot {
+    uint64_t key;
+    uint32_t count;
+} dup_slot;
+
 typedef struct dupset {
-    uint64_t *keys;
-    uint32_t *counts;
+    dup_slot *slots;
     size_t cap;
 } dupset;
 
@@ -310,9 +315,8 @@ static int dupset_init(dupset *d, size_t n)
     d->cap = 64;
     while (d->cap < n * 2)
         d->cap *= 2;
-    d->keys = calloc(d->cap, sizeof *d->keys);
-    d->counts = calloc(d->cap, sizeof *d->counts);
-    return d->keys && d->counts ? 0 : ECL_ENOMEM;
+    d->slots = calloc(d->cap, sizeof *d->slots);
+    return d->slots ? 0 : ECL_ENOMEM;
 }
 
 /* Returns how many times k was seen before. */
@@ -320,17 +324,13 @@ static uint32_t dupset_bump(dupset *d, uint64_t k)
 {
     k |= 1; /* 0 marks an empty slot */
     size_t i = (size_t)(k * 0x9E3779B97F4A7C15ull) & (d->cap - 1);
-    while (d->keys[i] && d->keys[i] != k)
+    while (d->slots[i].key && d->slots[i].key != k)
         i = (i + 1) & (d->cap - 1);
-    d->keys[i] = k;
-    return d->counts[i]++;
+    d->slots[i].key = k;
+    return d->slots[i].count++;
 }
 
-static void dupset_release(dupset *d)
-{
-    free(d->keys);
-    free(d->counts);
-}
+static void dupset_release(dupset *d) { free(d->slots); }
 
 static void column_release(ecl_column *c)
 {
