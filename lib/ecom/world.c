@@ -316,6 +316,12 @@ static int build_catalogue(ec_model *M, ecl_err *e)
     if (acc <= 0)
         for (int ch = 1; ch <= k->nch; ch++)
             M->ch_cum[ch - 1] = ch;
+    for (int ch = 0; ch < EC_MAXV; ch++)
+        for (int tier = 0; tier <= EC_MAXTIER; tier++) {
+            const ec_delay *d = &k->delay[ch][tier];
+            double mean = (d->lo + d->hi) / 2.0;
+            M->gap_mu[ch][tier] = log(mean > 1 ? mean : 1) - d->sigma * d->sigma / 2.0;
+        }
     return 0;
 }
 
@@ -427,20 +433,21 @@ static void gen_order_draws(const ec_model *M, uint32_t ci, uint32_t occ, const 
     }
 }
 
-static int cmp_line(const void *a, const void *b)
-{
-    const ec_line *x = a, *y = b;
-    return (x->prod > y->prod) - (x->prod < y->prod);
-}
-
 /* Order lines: the cart's items merged by product (quantities and discounts summed), by product id. */
 static int merge_lines(const ec_model *M, const ec_items *it, const ec_odraw *o, ec_line *lines)
 {
     ec_line tmp[MAX_ITEMS];
     for (int i = 0; i < it->n; i++)
         tmp[i] = (ec_line){it->prod[i], it->qty[i], M->price[it->prod[i]], o->disc[i], M->cost[it->prod[i]]};
-    /* stable for equal products is irrelevant: merged lines only sum */
-    qsort(tmp, (size_t)it->n, sizeof tmp[0], cmp_line);
+    /* Insertion sort: at most MAX_ITEMS lines, usually a handful, where qsort's calls dominate. The
+     * order among equal products is irrelevant: merged lines only sum integers. */
+    for (int i = 1; i < it->n; i++) {
+        ec_line x = tmp[i];
+        int j = i;
+        for (; j > 0 && tmp[j - 1].prod > x.prod; j--)
+            tmp[j] = tmp[j - 1];
+        tmp[j] = x;
+    }
     int n = 0;
     for (int i = 0; i < it->n; i++) {
         if (n > 0 && lines[n - 1].prod == tmp[i].prod) {
@@ -850,9 +857,7 @@ static int32_t visit_gap(const ec_model *M, const ec_cust *cu, uint32_t ci, uint
 {
     const ec_delay *d = &M->k.delay[cu->ch][cu->tier];
     ecl_rng r = ecl_rng_key(M->k.seed, M->tag.gap, ci, occ);
-    double mean = (d->lo + d->hi) / 2.0;
-    double mu = log(mean > 1 ? mean : 1) - d->sigma * d->sigma / 2.0;
-    double g = floor(ecl_rng_lognormal(&r, mu, d->sigma));
+    double g = floor(ecl_rng_lognormal(&r, M->gap_mu[cu->ch][cu->tier], d->sigma));
     double cap = d->hi * M->k.max_gap_factor;
     if (g < d->lo)
         g = d->lo;

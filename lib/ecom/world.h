@@ -32,6 +32,7 @@ typedef struct ec_model {
     double cat_cum[EC_MAXV][EC_MAXCAT]; /* per signup channel, cumulative category weights */
     double ch_cum[EC_MAXV];             /* signup channel choice (registered) */
     double tier_cum[EC_MAXV][EC_MAXTIER + 1];
+    double gap_mu[EC_MAXV][EC_MAXTIER + 1]; /* lognormal mu of the visit gap, per (channel, tier) delay */
 } ec_model;
 
 /* Bounded text building without printf: the generator formats millions of ids and contacts a day.
