@@ -794,21 +794,28 @@ static int rebuild_order(const ec_model *M, const ec_cust *cu, uint32_t ci, uint
     return merge_lines(M, it, od, lines);
 }
 
-static int emit_order(const ec_model *M, const ec_cursor *c, const ec_order_ref *o, ecl_batch *out)
+/* items: the order's cart items when the caller has just drawn them, else NULL to draw them again. */
+static int emit_order(const ec_model *M, const ec_cursor *c, const ec_order_ref *o, const ec_items *items,
+                      ecl_batch *out)
 {
     const ec_knobs *k = &M->k;
     const ec_cust *cu = &c->cust[o->cust];
     ec_items it;
     ec_odraw od;
     ec_line lines[MAX_ITEMS];
-    int nl = rebuild_order(M, cu, o->cust, o->occ, o->day, &it, &od, lines);
+    if (!items) {
+        gen_items(M, cu, o->cust, o->occ, o->day, &it);
+        items = &it;
+    }
+    gen_order_draws(M, o->cust, o->occ, items, &od);
+    int nl = merge_lines(M, items, &od, lines);
     int64_t disc = 0;
     int units = 0;
     for (int i = 0; i < nl; i++) {
         disc += lines[i].disc;
         units += lines[i].qty;
     }
-    int64_t net = it.total - disc;
+    int64_t net = items->total - disc;
     int64_t fee = llround((double)net * k->fee_rate[od.pay]);
     ec_person p;
     gen_person(M, cu, o->cust, &p);
@@ -818,11 +825,11 @@ static int emit_order(const ec_model *M, const ec_cursor *c, const ec_order_ref 
     cust_id(cu, cust);
     ecl_column *c0 = out[T_ORD].cols;
     int rc = ecl_col_push_cstr(&c0[0], oid) | ecl_col_push_i32(&c0[1], units);
-    rc |= ecl_col_push_i64(&c0[2], it.created) | ecl_col_push_cstr(&c0[3], cust);
+    rc |= ecl_col_push_i64(&c0[2], items->created) | ecl_col_push_cstr(&c0[3], cust);
     rc |= ecl_col_push_cstr(&c0[4], p.email) | ecl_col_push_cstr(&c0[5], k->order_channels.name[od.ch]);
     rc |= ecl_col_push_bool(&c0[6], od.speed != k->standard_speed);
     rc |= ecl_col_push_cstr(&c0[7], k->tiers[tier_of_spend(k, o->spend_after)]);
-    rc |= push_money(&c0[8], it.total) | push_money(&c0[9], net) | push_money(&c0[10], disc);
+    rc |= push_money(&c0[8], items->total) | push_money(&c0[9], net) | push_money(&c0[10], disc);
     rc |= ecl_col_push_cstr(&c0[11], k->payment_methods.name[od.pay]);
     rc |= ecl_col_push_cstr(&c0[12], k->shipping_speeds.name[od.speed]);
     rc |= push_money(&c0[13], k->shipping_cost[od.speed]);
@@ -923,7 +930,7 @@ static int visit(ec_cursor *c, uint32_t ci, int kind, bool extra, bool emit, ecl
         if (late > 0)
             rc = vecany_push(&c->late[(uint32_t)(day + late) % RING], &o, sizeof o);
         else if (emit)
-            rc = emit_order(M, c, &o, out);
+            rc = emit_order(M, c, &o, &it, out);
         if (rc)
             return rc;
         /* returns: decided now, delivered on their day */
@@ -1180,7 +1187,7 @@ static int ecom_step(ecl_cursor *base, bool emit, ecl_batch *out, ecl_mess_count
 
     vecany *ls = &c->late[(uint32_t)day % RING];
     for (size_t i = 0; !rc && emit && i < ls->n; i++)
-        rc = emit_order(M, c, &((ec_order_ref *)ls->v)[i], out);
+        rc = emit_order(M, c, &((ec_order_ref *)ls->v)[i], NULL, out);
     size_t nlate_rows = emit ? out[T_ORD].cols[0].len : 0;
     ls->n = 0;
     if (rc == ECL_EUNSUPPORTED)
