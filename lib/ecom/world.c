@@ -1002,7 +1002,16 @@ static int process_return(ec_cursor *c, const ec_pret *pr, bool emit, ecl_batch 
     ec_items it;
     ec_odraw od;
     ec_line lines[MAX_ITEMS];
-    int nl = rebuild_order(M, cu, pr->cust, pr->occ, pr->order_day, &it, &od, lines);
+    int nl;
+    if (emit) {
+        nl = rebuild_order(M, cu, pr->cust, pr->occ, pr->order_day, &it, &od, lines);
+    } else {
+        /* Seeking needs only which lines and units come back: the order's own draws (channel,
+         * payment, discounts) change neither, so the lines are merged without them. */
+        static const ec_odraw no_draws;
+        gen_items(M, cu, pr->cust, pr->occ, pr->order_day, &it);
+        nl = merge_lines(M, &it, &no_draws, lines);
+    }
     bool taken[MAX_ITEMS] = {0};
     ec_rsel s = {0};
     for (int no = 1; no <= pr->ret_no; no++) {
