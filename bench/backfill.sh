@@ -4,6 +4,9 @@
 # same run, DuckDB rewrites one year of that lake with COPY ... (PARTITION_BY (ingest_dt)) and the
 # script prints our partitioned write rate against DuckDB's.
 #   bench/backfill.sh [START END]      (defaults to the five years; JOBS=N to set --jobs)
+# Run it on an idle machine, and not within about six minutes of deleting a big lake (this script
+# deletes its own at exit): ext4 without a journal skips inodes freed in the last 60-360 s when it
+# creates files, and scanning past thousands of them makes the next run's file creation much slower.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 START=${1:-2020-01-01}
